@@ -1,0 +1,278 @@
+"""The exception tree (DESIGN.md, "Errors") and the mapping from HTTP responses to it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ._response import RateLimit
+
+if TYPE_CHECKING:
+    from .types.generation import Generation
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "AurousError",
+    "GenerationFailedError",
+    "IdempotencyKeyInUseError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "OutputExpiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+    "error_from_response",
+]
+
+
+class AurousError(Exception):
+    """Base class of every error this SDK raises."""
+
+
+class APIConnectionError(AurousError):
+    """The request could not be completed: nothing (or nothing whole) came back from the server."""
+
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        request: httpx.Request | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+        self.idempotency_key = idempotency_key
+        """The ``Idempotency-Key`` sent; retry with it to resume without a duplicate."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        request: httpx.Request | None = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        super().__init__(message, request=request, idempotency_key=idempotency_key)
+
+
+class APIStatusError(AurousError):
+    """The API answered with a non-2xx status.
+
+    Attributes mirror the error envelope: ``type``, ``code``, ``message``, ``param``, ``doc_url``,
+    ``request_id``; plus ``status_code``, the ``response`` and the ``idempotency_key`` that was sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        doc_url: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response = response
+        self.status_code = response.status_code
+        self.type = type
+        self.code = code
+        self.param = param
+        self.doc_url = doc_url
+        self.request_id = request_id
+        self.body = body
+        self.idempotency_key = idempotency_key
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Rate-limit figures reported with the error response."""
+        return RateLimit.from_headers(self.response.headers)
+
+    def __str__(self) -> str:
+        parts = [f"{self.status_code}"]
+        if self.code:
+            parts.append(self.code)
+        text = f"[{' '.join(parts)}] {self.message}"
+        if self.param:
+            text += f" (param: {self.param})"
+        if self.request_id:
+            text += f" [request_id: {self.request_id}]"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
+            f"message={self.message!r}, param={self.param!r}, request_id={self.request_id!r})"
+        )
+
+
+class InvalidRequestError(APIStatusError):
+    """The request was rejected as invalid (type ``invalid_request``: 400, 402, 409, 416, 422)."""
+
+
+class InsufficientBalanceError(InvalidRequestError):
+    """402 ``balance_too_low``: the team's available credits do not cover the cost."""
+
+
+class IdempotencyKeyInUseError(InvalidRequestError):
+    """409 ``idempotency_key_in_use``: the key is in flight, or was used with another body/route."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, unknown or revoked."""
+
+
+class PermissionDeniedError(AuthenticationError):
+    """403 ``missing_scope``: the key's scope does not allow this request."""
+
+
+class NotFoundError(APIStatusError):
+    """404 (and 410): the resource does not exist or is not visible to this team."""
+
+
+class OutputExpiredError(NotFoundError):
+    """410 ``output_expired``: the generation's output is past its retention."""
+
+
+class RateLimitError(APIStatusError):
+    """429: a rate-limit bucket is empty or too many generations are in flight."""
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the server asked to wait (``Retry-After``), if it said."""
+        raw = self.response.headers.get("retry-after")
+        if raw is None:
+            return None
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            return None
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed. Retried automatically when the request is safe to repeat."""
+
+
+class WaitTimeoutError(AurousError):
+    """``wait()`` reached its deadline before the generation finished.
+
+    ``generation`` is the last state seen (``None`` if none was fetched).
+    """
+
+    def __init__(self, message: str, *, generation: Generation | None) -> None:
+        super().__init__(message)
+        self.generation = generation
+
+
+class GenerationFailedError(AurousError):
+    """A generation ended without output (failed, cancelled, expired, moderation_rejected, …)."""
+
+    def __init__(self, message: str, *, generation: Generation) -> None:
+        super().__init__(message)
+        self.generation = generation
+        self.error_message: str | None = generation.error_message
+
+
+class WebhookVerificationError(AurousError):
+    """A webhook payload could not be verified: bad signature, stale timestamp or malformed header."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Older spellings found on some documentation pages map like their modern names (errors.md §2.2).
+_CODE_ALIASES = {"invalid_request_error": "invalid_request", "insufficient_credits": "balance_too_low"}
+_TEXT_EXCERPT = 300
+
+
+def _envelope(response: httpx.Response) -> tuple[dict[str, Any] | None, Any]:
+    try:
+        body = json.loads(response.content) if response.content else None
+    except ValueError:
+        return None, None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"], body
+    return None, body
+
+
+def _error_class(status: int, type_: str | None, code: str | None) -> type[APIStatusError]:
+    if status == 402 and code == "balance_too_low":
+        return InsufficientBalanceError
+    if status == 409 and code == "idempotency_key_in_use":
+        return IdempotencyKeyInUseError
+    if status == 410 and code == "output_expired":
+        return OutputExpiredError
+    if status == 401:
+        return AuthenticationError
+    if status == 403:
+        return PermissionDeniedError
+    if status in (404, 410):
+        return NotFoundError
+    if status == 429:
+        return RateLimitError
+    if status >= 500:
+        return ServerError
+    if type_ == "invalid_request" or status in (400, 402, 409, 416, 422):
+        if code == "balance_too_low":
+            return InsufficientBalanceError
+        return InvalidRequestError
+    return APIStatusError
+
+
+def error_from_response(
+    response: httpx.Response, *, idempotency_key: str | None = None
+) -> APIStatusError:
+    """Build the typed exception for a non-2xx ``response`` (its body must already be read)."""
+    error, body = _envelope(response)
+    request_id = response.headers.get("aurous-request-id")
+    if error is None:
+        text = response.text.strip() if response.content else ""
+        excerpt = text[:_TEXT_EXCERPT] + ("…" if len(text) > _TEXT_EXCERPT else "")
+        reason = response.reason_phrase or "error"
+        message = f"HTTP {response.status_code} {reason}" + (f": {excerpt}" if excerpt else "")
+        cls = _error_class(response.status_code, None, None)
+        return cls(
+            message,
+            response=response,
+            request_id=request_id,
+            body=body if body is not None else text or None,
+            idempotency_key=idempotency_key,
+        )
+
+    def _str(key: str) -> str | None:
+        value = error.get(key)
+        return value if isinstance(value, str) else None
+
+    type_ = _str("type")
+    code = _str("code")
+    type_ = _CODE_ALIASES.get(type_, type_) if type_ else None
+    code = _CODE_ALIASES.get(code, code) if code else None
+    cls = _error_class(response.status_code, type_, code)
+    return cls(
+        _str("message") or f"HTTP {response.status_code}",
+        response=response,
+        type=type_,
+        code=code,
+        param=_str("param"),
+        doc_url=_str("doc_url"),
+        request_id=_str("request_id") or request_id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )

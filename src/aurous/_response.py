@@ -1,0 +1,96 @@
+"""What a result remembers about the HTTP response that produced it."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Mapping
+
+import httpx
+
+__all__ = ["RateLimit", "ResponseInfo"]
+
+
+def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
+    for name in names:
+        raw = headers.get(name)
+        if raw is None:
+            continue
+        try:
+            return int(float(raw.strip()))
+        except ValueError:
+            continue
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """The rate-limit figures of one response (``X-RateLimit-*``, falling back to ``RateLimit-*``)."""
+
+    limit: int | None
+    remaining: int | None
+    reset: int | None
+    """Unix seconds at which the bucket is full again."""
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimit:
+        return cls(
+            limit=_header_int(headers, "x-ratelimit-limit", "ratelimit-limit"),
+            remaining=_header_int(headers, "x-ratelimit-remaining", "ratelimit-remaining"),
+            reset=_header_int(headers, "x-ratelimit-reset", "ratelimit-reset"),
+        )
+
+    def seconds_until_reset(self, now: float | None = None) -> float | None:
+        """Seconds from ``now`` until ``reset`` (never negative), or ``None`` when unknown."""
+        if self.reset is None:
+            return None
+        now = time.time() if now is None else now
+        # Some servers send a delta instead of a timestamp; anything below a year is a delta.
+        if self.reset < 365 * 24 * 3600:
+            return float(self.reset)
+        return max(0.0, math.ceil(self.reset - now))
+
+
+@dataclasses.dataclass(frozen=True)
+class ResponseInfo:
+    """Status, headers and identifiers of the HTTP response behind a result.
+
+    Available on every result as ``result._response``.
+    """
+
+    status_code: int
+    headers: httpx.Headers
+    method: str
+    url: str
+    idempotency_key: str | None = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``Aurous-Request-Id`` of the response; quote it when contacting support."""
+        return self.headers.get("aurous-request-id")
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Rate-limit figures reported with this response."""
+        return RateLimit.from_headers(self.headers)
+
+    @property
+    def replayed(self) -> bool:
+        """True when the server replayed a stored idempotent response."""
+        return self.headers.get("aurous-idempotent-replayed", "").lower() == "true"
+
+    @property
+    def api_version(self) -> str | None:
+        """The ``Aurous-Version`` the server applied."""
+        return self.headers.get("aurous-version")
+
+    @classmethod
+    def from_httpx(cls, response: httpx.Response, idempotency_key: str | None = None) -> ResponseInfo:
+        return cls(
+            status_code=response.status_code,
+            headers=response.headers,
+            method=response.request.method,
+            url=str(response.request.url),
+            idempotency_key=idempotency_key,
+        )
