@@ -1,11 +1,13 @@
 """aurous: the typed Python SDK for the Aurous image and video generation API."""
 
+from . import types
+from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
-    AuthenticationError,
     AurousError,
+    AuthenticationError,
     GenerationFailedError,
     IdempotencyKeyInUseError,
     InsufficientBalanceError,
@@ -18,24 +20,37 @@ from ._errors import (
     WaitTimeoutError,
     WebhookVerificationError,
 )
+from ._response import RateLimit, ResponseInfo
+from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._version import __version__
+from .types import Estimate, Generation
 
 __all__ = [
+    "NOT_GIVEN",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AuthenticationError",
+    "AsyncClient",
     "AurousError",
+    "AuthenticationError",
+    "Client",
+    "Estimate",
+    "Generation",
     "GenerationFailedError",
     "IdempotencyKeyInUseError",
     "InsufficientBalanceError",
     "InvalidRequestError",
     "NotFoundError",
+    "NotGiven",
     "OutputExpiredError",
     "PermissionDeniedError",
+    "RateLimit",
     "RateLimitError",
+    "RequestOptions",
+    "ResponseInfo",
     "ServerError",
     "WaitTimeoutError",
     "WebhookVerificationError",
     "__version__",
+    "types",
 ]

@@ -16,8 +16,8 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
-    "AuthenticationError",
     "AurousError",
+    "AuthenticationError",
     "GenerationFailedError",
     "IdempotencyKeyInUseError",
     "InsufficientBalanceError",
@@ -198,7 +198,10 @@ class WebhookVerificationError(AurousError):
 
 
 # Older spellings found on some documentation pages map like their modern names (errors.md §2.2).
-_CODE_ALIASES = {"invalid_request_error": "invalid_request", "insufficient_credits": "balance_too_low"}
+_CODE_ALIASES = {
+    "invalid_request_error": "invalid_request",
+    "insufficient_credits": "balance_too_low",
+}
 _TEXT_EXCERPT = 300
 
 

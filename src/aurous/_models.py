@@ -20,7 +20,9 @@ class AurousModel(pydantic.BaseModel):
     ``_response`` and ``_request_id`` describe the HTTP response the object came from.
     """
 
-    model_config = pydantic.ConfigDict(extra="allow", populate_by_name=True, protected_namespaces=())
+    model_config = pydantic.ConfigDict(
+        extra="allow", populate_by_name=True, protected_namespaces=()
+    )
 
     _response_info: ResponseInfo | None = pydantic.PrivateAttr(default=None)
 

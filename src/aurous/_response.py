@@ -68,7 +68,8 @@ class ResponseInfo:
     @property
     def request_id(self) -> str | None:
         """The ``Aurous-Request-Id`` of the response; quote it when contacting support."""
-        return self.headers.get("aurous-request-id")
+        value: str | None = self.headers.get("aurous-request-id")
+        return value
 
     @property
     def rate_limit(self) -> RateLimit:
@@ -78,15 +79,19 @@ class ResponseInfo:
     @property
     def replayed(self) -> bool:
         """True when the server replayed a stored idempotent response."""
-        return self.headers.get("aurous-idempotent-replayed", "").lower() == "true"
+        value: str = self.headers.get("aurous-idempotent-replayed", "")
+        return value.lower() == "true"
 
     @property
     def api_version(self) -> str | None:
         """The ``Aurous-Version`` the server applied."""
-        return self.headers.get("aurous-version")
+        value: str | None = self.headers.get("aurous-version")
+        return value
 
     @classmethod
-    def from_httpx(cls, response: httpx.Response, idempotency_key: str | None = None) -> ResponseInfo:
+    def from_httpx(
+        cls, response: httpx.Response, idempotency_key: str | None = None
+    ) -> ResponseInfo:
         return cls(
             status_code=response.status_code,
             headers=response.headers,

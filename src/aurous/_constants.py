@@ -1,0 +1,19 @@
+"""Defaults shared by the clients and the transport."""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_BASE_URL = "https://api.aurous-labs.com"
+DEFAULT_API_VERSION = "2026-05-15"
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 3
+MAX_REDIRECTS = 5
+MAX_RETRY_WAIT = 60.0
+"""Longest a single 429 wait may last, whatever the server asks."""
+INITIAL_BACKOFF = 0.5
+MAX_BACKOFF = 8.0
+ENV_API_KEY = "AUROUS_API_KEY"
+ENV_BASE_URL = "AUROUS_BASE_URL"
+ENV_LOG = "AUROUS_LOG"
+ENV_WEBHOOK_SECRET = "AUROUS_WEBHOOK_SECRET"

@@ -1,0 +1,108 @@
+"""Shared fixtures: run the same test body against `aurous.Client` and `aurous.AsyncClient`."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aurous
+
+FIXTURES = Path(__file__).parent / "fixtures"
+API = "https://api.test"
+KEY = "al_live_" + "ab" * 32
+
+
+def fixture(name: str) -> Any:
+    """The JSON of ``tests/fixtures/<name>.json``."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+class RecordingClock:
+    """A clock that records sleeps instead of sleeping (and moves its own time forward)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class Runner:
+    """Builds a sync or async client and runs ``fn(client)`` to completion in either mode."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.loop = asyncio.new_event_loop() if mode == "async" else None
+        self.clients: list[Any] = []
+
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+    def client(self, **options: Any) -> Any:
+        options.setdefault("api_key", KEY)
+        options.setdefault("base_url", API)
+        cls = aurous.AsyncClient if self.is_async else aurous.Client
+        client = cls(**options)
+        self.clients.append(client)
+        return client
+
+    def __call__(self, fn: Callable[[Any], Any]) -> Any:
+        result = fn(self.clients[-1]) if self.clients else fn(self.client())
+        return self.resolve(result)
+
+    def resolve(self, result: Any) -> Any:
+        if inspect.isawaitable(result):
+            assert self.loop is not None
+            return self.loop.run_until_complete(_await(result))
+        return result
+
+    def collect(self, iterable: Any) -> list[Any]:
+        """Exhaust a sync iterable or an async iterable."""
+        if hasattr(iterable, "__aiter__"):
+
+            async def gather() -> list[Any]:
+                return [item async for item in iterable]
+
+            assert self.loop is not None
+            return self.loop.run_until_complete(gather())
+        return list(iterable)
+
+    def close(self) -> None:
+        for client in self.clients:
+            self.resolve(client.close())
+        if self.loop is not None:
+            self.loop.close()
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+@pytest.fixture(params=["sync", "async"])
+def run(request: pytest.FixtureRequest) -> Iterator[Runner]:
+    """A `Runner` for each of the two clients."""
+    runner = Runner(request.param)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def clock() -> RecordingClock:
+    return RecordingClock()
