@@ -1,6 +1,6 @@
 """aurous: the typed Python SDK for the Aurous image and video generation API."""
 
-from . import types
+from . import types, webhooks
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
@@ -53,4 +53,5 @@ __all__ = [
     "WebhookVerificationError",
     "__version__",
     "types",
+    "webhooks",
 ]
