@@ -102,10 +102,13 @@ class _TransportBase:
         return _origin(url) == self._origin
 
     def headers(self, call: Call[Any], url: str) -> dict[str, str]:
-        headers = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
-        if self.api_version is not None:
-            headers["Aurous-Version"] = self.api_version
-        headers.update(self.default_headers)
+        headers: dict[str, str] = {}
+        # A signed upload URL gets exactly the headers it was issued with (endpoints.md §9.2).
+        if call.authenticate:
+            headers.update({"User-Agent": _USER_AGENT, "Accept": "application/json"})
+            if self.api_version is not None:
+                headers["Aurous-Version"] = self.api_version
+            headers.update(self.default_headers)
         if call.headers:
             headers.update(call.headers)
         extra = call.options.get("extra_headers")

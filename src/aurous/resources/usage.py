@@ -1,0 +1,109 @@
+"""``client.usage``: usage in time buckets, and per-request usage rows (endpoints.md §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from typing_extensions import Unpack
+
+from aurous._operations import ModeT, Namespace, PageRequest, page_request, paginated
+from aurous._pagination import EventPage, TokenPage
+from aurous._types import RequestOptions
+from aurous.types import UsageBucket, UsageEvent
+from aurous.types.literals import (
+    InferenceType,
+    UsageBucketWidth,
+    UsageEventType,
+    UsageGroupBy,
+    UsageStatus,
+)
+
+__all__ = ["Usage"]
+
+
+class Usage(Namespace[ModeT]):
+    """Usage reporting: ``client.usage``.
+
+    Times are ``datetime`` objects (naive ones are taken as UTC) or RFC 3339 strings. List filters
+    take a sequence (sent comma-separated) or a single value.
+    """
+
+    @paginated
+    def list(
+        self,
+        *,
+        start_time: datetime | str,
+        end_time: datetime | str | None = None,
+        bucket_width: UsageBucketWidth | None = None,
+        group_by: Sequence[UsageGroupBy] | UsageGroupBy | None = None,
+        status: Sequence[UsageStatus] | UsageStatus | None = None,
+        type: Sequence[InferenceType] | InferenceType | None = None,
+        api_key_id: Sequence[str] | str | None = None,
+        user_id: str | None = None,
+        lora_id: str | None = None,
+        character_id: str | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> PageRequest[UsageBucket]:
+        """Usage in buckets of ``bucket_width`` (default ``1d``) over ``[start_time, end_time)``.
+
+        Buckets come newest first, empty ones included; iterating pages lazily through
+        ``page_token``. ``group_by`` takes at most two of ``status``, ``api_key_id``, ``user_id``,
+        ``type`` and ``model``; ``limit`` is buckets per page (1–100, default 24).
+
+        >>> for bucket in client.usage.list(start_time=datetime(2026, 5, 1), bucket_width="1h"):
+        ...     print(bucket.bucket_start, bucket.groups)
+        """
+        query = {
+            "start_time": start_time,
+            "end_time": end_time,
+            "bucket_width": bucket_width,
+            "group_by": group_by,
+            "status": status,
+            "type": type,
+            "api_key_id": api_key_id,
+            "user_id": user_id,
+            "lora_id": lora_id,
+            "character_id": character_id,
+            "limit": limit,
+        }
+        return page_request(
+            "/v1/usage", page=TokenPage, item=UsageBucket, query=query, options=options
+        )
+
+    @paginated
+    def list_events(
+        self,
+        *,
+        start_time: datetime | str,
+        end_time: datetime | str | None = None,
+        type: Sequence[UsageEventType] | UsageEventType | None = None,
+        status: Sequence[UsageStatus] | UsageStatus | None = None,
+        model: str | None = None,
+        api_key_id: Sequence[str] | str | None = None,
+        user_id: str | None = None,
+        lora_id: str | None = None,
+        limit: int | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> PageRequest[UsageEvent]:
+        """One row per image/video generation created in ``[start_time, end_time)``, newest first.
+
+        Iterating pages lazily through ``cursor`` (the same filters are sent on every page);
+        ``limit`` is rows per page (1–500, default 100). ``start_time`` may be at most 730 days
+        in the past.
+        """
+        query = {
+            "start_time": start_time,
+            "end_time": end_time,
+            "type": type,
+            "status": status,
+            "model": model,
+            "api_key_id": api_key_id,
+            "user_id": user_id,
+            "lora_id": lora_id,
+            "limit": limit,
+        }
+        return page_request(
+            "/v1/usage/events", page=EventPage, item=UsageEvent, query=query, options=options
+        )

@@ -1,0 +1,195 @@
+"""``client.webhook_endpoints``: registered URLs that receive signed events (endpoints.md §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from typing_extensions import Unpack
+
+from aurous._call import Call
+from aurous._operations import (
+    ModeT,
+    Namespace,
+    PageRequest,
+    Steps,
+    operation,
+    page_request,
+    paginated,
+    single,
+)
+from aurous._pagination import CursorPage
+from aurous._types import NOT_GIVEN, NotGiven, RequestOptions
+from aurous.types import WebhookEndpoint, WebhookEndpointDeleted, WebhookTestFire
+from aurous.types.literals import EventSubscription, EventType
+
+from ._common import path_id
+
+__all__ = ["WebhookEndpoints"]
+
+
+def _endpoint_path(endpoint_id: str, suffix: str = "") -> str:
+    return f"/v1/webhook_endpoints/{path_id('endpoint_id', endpoint_id)}{suffix}"
+
+
+class WebhookEndpoints(Namespace[ModeT]):
+    """Webhook endpoints: ``client.webhook_endpoints``.
+
+    The signing secret (``whsec_…``) is returned in full only by `create` and `rotate_secret`;
+    every other call shows ``secret=None``, so store it as soon as you get it.
+    """
+
+    @operation
+    def create(
+        self,
+        *,
+        url: str,
+        events: Sequence[EventSubscription],
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Steps[WebhookEndpoint]:
+        """Register an ``https://`` URL for the given event types (``"*"`` subscribes to all).
+
+        The response carries the full signing ``secret``: this and `rotate_secret` are the only
+        calls that return it, so store it now (e.g. as ``AUROUS_WEBHOOK_SECRET``). Not retried
+        automatically once the request may have arrived, since a retry would register twice.
+
+        >>> ep = client.webhook_endpoints.create(url="https://example.com/hook", events=["*"])
+        >>> save_secret(ep.secret)
+        """
+        body: dict[str, Any] = {"url": url, "events": list(events)}
+        if description is not None:
+            body["description"] = description
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        call = Call(
+            "POST",
+            "/v1/webhook_endpoints",
+            json=body,
+            parse=WebhookEndpoint.model_validate,
+            retry_safe=False,
+            options=options,
+        )
+        return (yield from single(call))
+
+    @paginated
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        starting_after: str | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> PageRequest[WebhookEndpoint]:
+        """List the team's endpoints, newest first, paging lazily (``limit`` 1–100 per page).
+
+        Listed endpoints have ``secret=None``; the secret is shown only by create/rotate_secret.
+        """
+        query = {"limit": limit, "starting_after": starting_after}
+        return page_request(
+            "/v1/webhook_endpoints",
+            page=CursorPage,
+            item=WebhookEndpoint,
+            query=query,
+            options=options,
+        )
+
+    @operation
+    def retrieve(
+        self, endpoint_id: str, **options: Unpack[RequestOptions]
+    ) -> Steps[WebhookEndpoint]:
+        """Fetch one endpoint (``we_…``); ``secret`` is None (only create/rotate_secret show it)."""
+        call = Call(
+            "GET",
+            _endpoint_path(endpoint_id),
+            parse=WebhookEndpoint.model_validate,
+            options=options,
+        )
+        return (yield from single(call))
+
+    @operation
+    def update(
+        self,
+        endpoint_id: str,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        events: Sequence[EventSubscription] | NotGiven = NOT_GIVEN,
+        description: str | NotGiven | None = NOT_GIVEN,
+        metadata: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        is_active: bool | NotGiven = NOT_GIVEN,
+        **options: Unpack[RequestOptions],
+    ) -> Steps[WebhookEndpoint]:
+        """Change some fields of an endpoint; arguments left out are kept as they are.
+
+        ``events`` and ``metadata`` replace the whole value; ``description=None`` clears the
+        description; ``is_active=True`` re-enables a disabled endpoint and resets its failure count.
+        The secret does not change (use `rotate_secret`) and is not returned.
+        """
+        fields: dict[str, Any] = {
+            "url": url,
+            "events": events if isinstance(events, NotGiven) else list(events),
+            "description": description,
+            "metadata": metadata if isinstance(metadata, NotGiven) else dict(metadata),
+            "is_active": is_active,
+        }
+        body = {key: value for key, value in fields.items() if not isinstance(value, NotGiven)}
+        call = Call(
+            "PATCH",
+            _endpoint_path(endpoint_id),
+            json=body,
+            parse=WebhookEndpoint.model_validate,
+            options=options,
+        )
+        return (yield from single(call))
+
+    @operation
+    def delete(
+        self, endpoint_id: str, **options: Unpack[RequestOptions]
+    ) -> Steps[WebhookEndpointDeleted]:
+        """Delete an endpoint; never 404 — ``deleted`` is False when nothing matched."""
+        call = Call(
+            "DELETE",
+            _endpoint_path(endpoint_id),
+            parse=WebhookEndpointDeleted.model_validate,
+            options=options,
+        )
+        return (yield from single(call))
+
+    @operation
+    def rotate_secret(
+        self, endpoint_id: str, **options: Unpack[RequestOptions]
+    ) -> Steps[WebhookEndpoint]:
+        """Replace the signing secret; the old one stops signing at once.
+
+        The response carries the new full ``secret`` — like `create`, the only place it is ever
+        shown — so store it now, and accept both secrets in your receiver while you switch over
+        (``aurous.webhooks.verify`` takes a list). Not retried automatically, since a retry would
+        rotate twice and lose the secret of the first rotation.
+        """
+        call = Call(
+            "POST",
+            _endpoint_path(endpoint_id, "/rotate_secret"),
+            parse=WebhookEndpoint.model_validate,
+            retry_safe=False,
+            options=options,
+        )
+        return (yield from single(call))
+
+    @operation
+    def test(
+        self, endpoint_id: str, *, event_type: EventType, **options: Unpack[RequestOptions]
+    ) -> Steps[WebhookTestFire]:
+        """Queue a signed synthetic delivery (``synthetic: true``) of ``event_type``.
+
+        The endpoint must subscribe to ``event_type``; the delivery is made even if the endpoint is
+        inactive. Not retried automatically, since a retry would fire twice.
+        """
+        call = Call(
+            "POST",
+            _endpoint_path(endpoint_id, "/test"),
+            json={"event_type": event_type},
+            parse=WebhookTestFire.model_validate,
+            retry_safe=False,
+            options=options,
+        )
+        return (yield from single(call))
