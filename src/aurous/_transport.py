@@ -5,6 +5,7 @@ All policy lives in `_TransportBase`; `SyncTransport` and `AsyncTransport` only 
 
 from __future__ import annotations
 
+import functools
 import logging
 import platform
 import uuid
@@ -35,8 +36,10 @@ _USER_AGENT = (
 _warned_routes: set[tuple[str, str]] = set()
 
 
-def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
-    parts = httpx.URL(str(url))
+@functools.lru_cache(maxsize=512)
+def _origin(url: str) -> tuple[str, str, int | None]:
+    # Cached: this runs on every request to decide whether credentials may be sent.
+    parts = httpx.URL(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, parts.host, port
 
@@ -99,7 +102,7 @@ class _TransportBase:
         return call.absolute_url or f"{self.base_url}{call.path}"
 
     def same_origin(self, url: str | httpx.URL) -> bool:
-        return _origin(url) == self._origin
+        return _origin(str(url)) == self._origin
 
     def headers(self, call: Call[Any], url: str) -> dict[str, str]:
         headers: dict[str, str] = {}
