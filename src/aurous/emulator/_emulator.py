@@ -1,0 +1,372 @@
+"""The public facade: ``Emulator``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._asgi import AsgiApp
+from ._catalogue import Catalogue
+from ._clock import Clock, ManualClock, RealClock, SdkClock
+from ._config import EmulatorConfig, Phases
+from ._core import Core
+from ._faults import Faults
+from ._hooks import EventHooks
+from ._http import EmuRequest, EmuResponse
+from ._server import EmulatorServer
+from ._state import SCOPES, ApiKey, CallbackRecord, EventRecord, Generation, Team
+from ._transport import AsyncEmulatorTransport, EmulatorTransport
+from ._webhooks import DeliveryAttempt, Sender, WebhookEngine, engine_of
+from .routes import default_routers
+
+if TYPE_CHECKING:
+    import aurous
+
+__all__ = ["IN_PROCESS_BASE_URL", "Emulator"]
+
+IN_PROCESS_BASE_URL = "http://aurous.emulator.local"
+
+
+class Emulator:
+    """A faithful, stateful emulator of the Aurous HTTP API.
+
+    >>> emu = Emulator(clock="manual")
+    >>> client = emu.client()                 # an aurous.Client wired in-process
+    >>> g = client.images.create(prompt="a lighthouse at dusk")
+    >>> emu.advance(5)                        # pending → processing → succeeded
+    >>> client.images.retrieve(g.id).status
+    'succeeded'
+
+    Args:
+        clock: ``"real"`` (default), ``"manual"`` (moves only with :meth:`advance`; SDK clients
+            from :meth:`client` sleep by advancing it) or any object with ``now()``, ``sleep()``
+            and ``asleep()``.
+        speed: Divides every generation duration (``speed=10``: ten times faster).
+        instant: Generations are terminal on the first read after their create.
+        seed: Makes ids, tokens, seeds and the default API key reproducible.
+        credits: Starting credits of the default team ("Acme Studio").
+        billing_mode: ``"metered"`` or ``"exempt"`` for the default team.
+        concurrency_limit: Non-terminal generations allowed per team (default 10).
+        rate_limits: ``True`` (spec buckets), ``False`` (no rate limiting) or a mapping
+            ``bucket -> (capacity, per_minute)`` overriding some buckets.
+        blocked_terms: Prompt substrings refused with ``400 prompt_blocked``.
+        image_phases / video_phases: ``(pending_seconds, processing_seconds)``.
+        output_retention: Seconds outputs stay downloadable after completion (default 24 h).
+        accept_any_key: Accept every API key (unknown keys join the default team, scope full).
+        api_key: Use this string as the default team's key instead of minting one.
+        start_time: Unix time a manual clock starts at (default 2026-05-20T10:00:00Z).
+        config: A complete :class:`EmulatorConfig` (the other arguments then override it).
+        deliver_webhooks: In-process mode: also POST webhook deliveries over real HTTP (served
+            mode always does). Attempts are recorded in :attr:`deliveries` either way.
+        webhook_sender: An in-memory webhook receiver ``fn(OutgoingWebhook) -> status``, called
+            instead of HTTP (see :attr:`webhooks`).
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Literal["real", "manual"] | Clock = "real",
+        speed: float | None = None,
+        instant: bool | None = None,
+        seed: int | None = None,
+        credits: float | Decimal | str | None = None,
+        billing_mode: str | None = None,
+        concurrency_limit: int | None = None,
+        rate_limits: bool | Mapping[str, tuple[int, int]] = True,
+        blocked_terms: tuple[str, ...] | list[str] | None = None,
+        image_phases: tuple[float, float] | None = None,
+        video_phases: tuple[float, float] | None = None,
+        output_retention: float | None = None,
+        accept_any_key: bool | None = None,
+        api_key: str | None = None,
+        start_time: float | None = None,
+        config: EmulatorConfig | None = None,
+        deliver_webhooks: bool | None = None,
+        webhook_sender: Sender | None = None,
+    ) -> None:
+        cfg = dataclasses.replace(config) if config is not None else EmulatorConfig()
+        cfg.buckets = dict(cfg.buckets)
+        if speed is not None:
+            if speed <= 0:
+                raise ValueError("speed must be positive")
+            cfg.speed = speed
+        if instant is not None:
+            cfg.instant = instant
+        if seed is not None:
+            cfg.seed = seed
+        if credits is not None:
+            cfg.starting_credits = Decimal(str(credits))
+        if billing_mode is not None:
+            cfg.billing_mode = billing_mode
+        if concurrency_limit is not None:
+            cfg.concurrency_limit = concurrency_limit
+        if rate_limits is False:
+            cfg.rate_limits_enabled = False
+        elif isinstance(rate_limits, Mapping):
+            cfg.buckets.update(rate_limits)
+        if blocked_terms is not None:
+            cfg.blocked_terms = tuple(blocked_terms)
+        if image_phases is not None:
+            cfg.image_phases = Phases(*image_phases)
+        if video_phases is not None:
+            cfg.video_phases = Phases(*video_phases)
+        if output_retention is not None:
+            cfg.output_retention = output_retention
+        if accept_any_key is not None:
+            cfg.accept_any_key = accept_any_key
+        if deliver_webhooks is not None or webhook_sender is not None:
+            cfg.webhooks = dataclasses.replace(cfg.webhooks)
+            if deliver_webhooks is not None:
+                cfg.webhooks.deliver = deliver_webhooks
+            if webhook_sender is not None:
+                cfg.webhooks.sender = webhook_sender
+        self.config = cfg
+
+        if clock == "manual":
+            self.clock: Clock = ManualClock() if start_time is None else ManualClock(start_time)
+        elif clock == "real":
+            self.clock = RealClock()
+        elif isinstance(clock, str):
+            raise ValueError(f"clock must be 'real', 'manual' or a Clock, not {clock!r}")
+        else:
+            self.clock = clock
+        self.core = Core(cfg, self.clock, default_routers(), public_base_url=IN_PROCESS_BASE_URL)
+        self.base_url = IN_PROCESS_BASE_URL
+        """Where :attr:`transport` answers; SDK clients from :meth:`client` use it."""
+
+        team = self.create_team("Acme Studio", billing_email="billing@acme.com")
+        self.core.state.default_team_id = team.id
+        self.core.state.catalogue = Catalogue.from_package(team.id)
+        self.api_key: str = self.create_api_key(scope="write", team=team, key=api_key)
+        """The default team's write-scope key."""
+        self.core.state.default_key = self.api_key
+        self._transport: EmulatorTransport | None = None
+        self._async_transport: AsyncEmulatorTransport | None = None
+        self._asgi: AsgiApp | None = None
+
+    # ------------------------------------------------------------------------- plumbing
+    @property
+    def state(self) -> Any:
+        """The core's :class:`~aurous.emulator._state.State` (teams, keys, catalogue)."""
+        return self.core.state
+
+    @property
+    def faults(self) -> Faults:
+        """Fault injection (``fail_next``, ``latency``, ``pause``, ``fail_generation``)."""
+        return self.core.faults
+
+    @property
+    def hooks(self) -> EventHooks:
+        """Receiver of emitted events (no-op by default)."""
+        return self.core.hooks
+
+    @hooks.setter
+    def hooks(self, hooks: EventHooks) -> None:
+        self.core.hooks = hooks
+
+    @property
+    def webhooks(self) -> WebhookEngine:
+        """The webhook delivery engine: ``events``, ``deliveries``, ``sender``, ``flush()``."""
+        return engine_of(self.core)
+
+    @property
+    def deliveries(self) -> list[DeliveryAttempt]:
+        """Every webhook delivery attempt so far (signed events and ``webhook_url`` callbacks)."""
+        return self.webhooks.deliveries
+
+    @property
+    def transport(self) -> EmulatorTransport:
+        """``httpx.BaseTransport`` serving this emulator in-process."""
+        if self._transport is None:
+            self._transport = EmulatorTransport(self.core)
+        return self._transport
+
+    @property
+    def async_transport(self) -> AsyncEmulatorTransport:
+        """``httpx.AsyncBaseTransport`` serving this emulator in-process."""
+        if self._async_transport is None:
+            self._async_transport = AsyncEmulatorTransport(self.core)
+        return self._async_transport
+
+    @property
+    def asgi_app(self) -> AsgiApp:
+        """An ASGI 3 app serving this emulator (mount it in any ASGI server)."""
+        if self._asgi is None:
+            self._asgi = AsgiApp(self.core)
+        return self._asgi
+
+    @property
+    def sdk_clock(self) -> SdkClock | None:
+        """For a manual clock: a clock for SDK clients whose sleeps advance the emulator."""
+        return SdkClock(self.clock) if isinstance(self.clock, ManualClock) else None
+
+    def handle(self, request: EmuRequest) -> EmuResponse:
+        """Process one request value (the IO-free core)."""
+        return self.core.handle(request)
+
+    # ------------------------------------------------------------------------- SDK clients
+    def client(self, **options: Any) -> aurous.Client:
+        """An ``aurous.Client`` wired to this emulator in-process (options pass through)."""
+        import httpx
+
+        import aurous
+
+        http_client = httpx.Client(transport=self.transport, base_url=self.base_url)
+        options.setdefault("api_key", self.api_key)
+        options.setdefault("base_url", self.base_url)
+        client = aurous.Client(http_client=http_client, **options)
+        if self.sdk_clock is not None:
+            client._set_clock(self.sdk_clock)
+        return client
+
+    def async_client(self, **options: Any) -> aurous.AsyncClient:
+        """An ``aurous.AsyncClient`` wired to this emulator in-process."""
+        import httpx
+
+        import aurous
+
+        http_client = httpx.AsyncClient(transport=self.async_transport, base_url=self.base_url)
+        options.setdefault("api_key", self.api_key)
+        options.setdefault("base_url", self.base_url)
+        client = aurous.AsyncClient(http_client=http_client, **options)
+        if self.sdk_clock is not None:
+            client._set_clock(self.sdk_clock)
+        return client
+
+    # ------------------------------------------------------------------------- served mode
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
+        """Start a real HTTP server (uvicorn, background thread) and return it.
+
+        Use as ``with emu.serve() as server: server.base_url``. While serving, URLs in
+        emitted events use the server's address.
+        """
+        server = EmulatorServer(self.core, host, port)
+        server.emulator = self
+        return server.start()
+
+    # ------------------------------------------------------------------------- time
+    def advance(self, seconds: float) -> None:
+        """Move a manual clock forward and apply every transition that became due."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs Emulator(clock='manual')")
+        self.clock.advance(seconds)
+        self.core.tick()
+
+    def now(self) -> float:
+        """The emulator's current time (Unix seconds)."""
+        return self.clock.now()
+
+    # ------------------------------------------------------------------------- test helpers
+    @property
+    def team(self) -> Team:
+        """The default team ("Acme Studio")."""
+        return self.core.state.default_team
+
+    def create_team(
+        self,
+        name: str,
+        *,
+        credits: float | Decimal | str | None = None,
+        billing_mode: str | None = None,
+        billing_email: str | None = None,
+    ) -> Team:
+        """Add a team (starting credits and billing mode default to the emulator's)."""
+        with self.core.lock:
+            now = self.clock.now()
+            team = Team(
+                self.core.ids.prefixed("team_", now),
+                name,
+                now,
+                credits=self.config.starting_credits if credits is None else Decimal(str(credits)),
+                billing_mode=billing_mode or self.config.billing_mode,
+                billing_email=billing_email,
+            )
+            self.core.state.teams[team.id] = team
+            return team
+
+    def create_api_key(
+        self, *, scope: str = "write", team: Team | str | None = None, key: str | None = None
+    ) -> str:
+        """Mint an ``al_live_…`` key (or register ``key``) for ``team`` (default team)."""
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}")
+        with self.core.lock:
+            team_id = (
+                team.id if isinstance(team, Team) else (team or self.core.state.default_team_id)
+            )
+            if team_id not in self.core.state.teams:
+                raise KeyError(f"unknown team {team_id!r}")
+            now = self.clock.now()
+            secret = key or self.core.ids.api_key()
+            self.core.state.keys[secret] = ApiKey(
+                key=secret,
+                id=self.core.ids.prefixed("apikey_", now),
+                team_id=team_id,
+                scope=scope,
+                user_id=self.core.ids.uuid4(),
+            )
+            return secret
+
+    def revoke_api_key(self, key: str) -> None:
+        """Revoke ``key``: it then gets ``401 revoked_api_key``."""
+        with self.core.lock:
+            self.core.state.keys[key].revoked = True
+
+    def set_balance(self, credits: float | Decimal | str, team: Team | None = None) -> None:
+        """Set a team's total credits (holds stay as they are)."""
+        with self.core.lock:
+            (team or self.team).credits = Decimal(str(credits))
+
+    def generation(self, generation_id: str) -> Generation:
+        """The stored row for ``generation_id`` (any team)."""
+        with self.core.lock:
+            self.core.tick()
+            team_id = self.core.state.owners[generation_id]
+            return self.core.state.teams[team_id].generations[generation_id]
+
+    def events(self, team: Team | None = None) -> list[EventRecord]:
+        """Registered-endpoint events emitted so far for ``team`` (default team)."""
+        with self.core.lock:
+            return list((team or self.team).events)
+
+    def callbacks(self, team: Team | None = None) -> list[CallbackRecord]:
+        """Per-request ``webhook_url`` callbacks emitted so far for ``team``."""
+        with self.core.lock:
+            return list((team or self.team).callbacks)
+
+    def add_lora(
+        self,
+        name: str,
+        *,
+        video: bool = False,
+        team: Team | None = None,
+        slug: str | None = None,
+        **fields: Any,
+    ) -> str:
+        """Add a LoRA to the catalogue (private to ``team`` when given); returns its id."""
+        with self.core.lock:
+            now = self.clock.now()
+            lora_id = self.core.ids.prefixed("lora_", now)
+            from ._clock import format_timestamp
+
+            row: dict[str, Any] = {"id": lora_id, "name": name, "is_public": team is None}
+            if video:
+                row.update(default_resolution="720p", default_ratio="16:9", default_duration=5)
+            row["created_at"] = format_timestamp(now)
+            if slug is not None:
+                row["slug"] = slug
+            row.update(fields)
+            self.core.state.catalogue.add(
+                row, "video" if video else "image", team.id if team else None
+            )
+            return lora_id
+
+    def close(self) -> None:
+        """Release gates and scripted faults, and stop the webhook delivery thread."""
+        self.core.faults.clear()
+        self.webhooks.close()
+
+    def __repr__(self) -> str:
+        return f"<Emulator base_url={self.base_url!r} clock={type(self.clock).__name__}>"

@@ -1,0 +1,1 @@
+"""Package data of the emulator: the LoRA catalogue and the sample video."""
