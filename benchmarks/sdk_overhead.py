@@ -68,7 +68,9 @@ def main() -> None:
 
     async def in_process_async() -> None:
         async with httpx.AsyncClient(transport=emu.async_transport, base_url=emu.base_url) as http:
-            client = aurous.AsyncClient(api_key=emu.api_key, base_url=emu.base_url, http_client=http)
+            client = aurous.AsyncClient(
+                api_key=emu.api_key, base_url=emu.base_url, http_client=http
+            )
 
             async def raw_call() -> object:
                 return (await http.get(f"/v1/images/{gid}", headers=headers)).json()
@@ -80,7 +82,10 @@ def main() -> None:
     asyncio.run(in_process_async())
 
     calls = max(200, args.calls // 4)
-    with emu.serve(host="127.0.0.1", port=0) as server, httpx.Client(base_url=server.base_url) as http:
+    with (
+        emu.serve(host="127.0.0.1", port=0) as server,
+        httpx.Client(base_url=server.base_url) as http,
+    ):
         client = aurous.Client(api_key=emu.api_key, base_url=server.base_url, http_client=http)
         raw = _rate(lambda: http.get(f"/v1/images/{gid}", headers=headers).json(), calls)
         sdk = _rate(lambda: client.images.retrieve(gid), calls)

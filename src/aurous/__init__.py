@@ -1,6 +1,7 @@
 """aurous: the typed Python SDK for the Aurous image and video generation API."""
 
 from . import types, webhooks
+from ._batch import BatchProgress, BatchResult
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
@@ -33,6 +34,8 @@ __all__ = [
     "AsyncClient",
     "AurousError",
     "AuthenticationError",
+    "BatchProgress",
+    "BatchResult",
     "Client",
     "Estimate",
     "Generation",

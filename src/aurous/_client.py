@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncClient", "Client"]
 
 M = TypeVar("M", bound=Mode)
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 logger = logging.getLogger("aurous")
 
@@ -73,12 +74,14 @@ def _resolve_timeout(timeout: Any) -> httpx.Timeout:
     return httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
 
 
-class _BaseClient(Generic[M]):
-    """Configuration and namespaces shared by `Client` and `AsyncClient`."""
+class _BaseClient(Generic[M, H]):
+    """Configuration, connection ownership and namespaces of `Client` and `AsyncClient`."""
 
     _is_async = False
     _runner: Callable[..., Any]
     _transport: Any
+    _http_class: type[H]
+    _transport_class: type[SyncTransport] | type[AsyncTransport]
 
     images: Images[M]
     """Image generations: create, estimate, retrieve, cancel, list, wait, download, batch."""
@@ -114,6 +117,7 @@ class _BaseClient(Generic[M]):
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
+        http_client: H | None = None,
     ) -> None:
         _setup_logging()
         if api_key is None:
@@ -142,6 +146,23 @@ class _BaseClient(Generic[M]):
         self.max_retries = max_retries
         self.default_headers = headers
         self._clock: Clock = SYSTEM_CLOCK
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise TypeError(
+                f"http_client must be an {self._http_class.__module__}.{self._http_class.__name__}"
+            )
+        self._owns_http = http_client is None
+        self._http: H = http_client or self._http_class(
+            timeout=self.timeout, follow_redirects=False
+        )
+        self._transport = self._transport_class(self._http, **self._transport_options())  # type: ignore[arg-type]
+        self._init_namespaces()
+
+    def with_options(self, **changes: Any) -> Self:
+        """A copy with some options changed (``timeout``, ``max_retries`` …) sharing the connections."""
+        clone = type(self)(http_client=self._http, **self._options_for_copy(changes))
+        clone._owns_http = False
+        clone._set_clock(self._clock)
+        return clone
 
     def _transport_options(self) -> dict[str, Any]:
         return {
@@ -199,7 +220,7 @@ class _BaseClient(Generic[M]):
         )
 
 
-class Client(_BaseClient[Sync]):
+class Client(_BaseClient[Sync, httpx.Client]):
     """Synchronous client of the Aurous API.
 
     >>> client = aurous.Client()  # key from AUROUS_API_KEY
@@ -217,39 +238,8 @@ class Client(_BaseClient[Sync]):
     """
 
     _runner = staticmethod(run_sync)
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        api_version: str | None = DEFAULT_API_VERSION,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            api_version=api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-        )
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError("http_client must be an httpx.Client (use AsyncClient for async)")
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=False)
-        self._transport = SyncTransport(self._http, **self._transport_options())
-        self._init_namespaces()
-
-    def with_options(self, **changes: Any) -> Client:
-        """A copy with some options changed (``timeout``, ``max_retries`` …) sharing the connections."""
-        clone = Client(http_client=self._http, **self._options_for_copy(changes))
-        clone._owns_http = False
-        clone._set_clock(self._clock)
-        return clone
+    _http_class = httpx.Client
+    _transport_class = SyncTransport
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
@@ -263,7 +253,7 @@ class Client(_BaseClient[Sync]):
         self.close()
 
 
-class AsyncClient(_BaseClient[Async]):
+class AsyncClient(_BaseClient[Async, httpx.AsyncClient]):
     """Asynchronous client of the Aurous API; every method is awaitable.
 
     >>> async with aurous.AsyncClient() as client:
@@ -274,39 +264,8 @@ class AsyncClient(_BaseClient[Async]):
 
     _is_async = True
     _runner = staticmethod(run_async)
-
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        api_version: str | None = DEFAULT_API_VERSION,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            api_version=api_version,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-        )
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError("http_client must be an httpx.AsyncClient (use Client for sync)")
-        self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=self.timeout, follow_redirects=False)
-        self._transport = AsyncTransport(self._http, **self._transport_options())
-        self._init_namespaces()
-
-    def with_options(self, **changes: Any) -> AsyncClient:
-        """A copy with some options changed (``timeout``, ``max_retries`` …) sharing the connections."""
-        clone = AsyncClient(http_client=self._http, **self._options_for_copy(changes))
-        clone._owns_http = False
-        clone._set_clock(self._clock)
-        return clone
+    _http_class = httpx.AsyncClient
+    _transport_class = AsyncTransport
 
     async def aclose(self) -> None:
         """Close the connection pool (only if this client created it)."""

@@ -18,6 +18,7 @@ import httpx
 from typing_extensions import ParamSpec, Self
 
 from ._call import Call
+from ._errors import APIConnectionError, APITimeoutError
 from ._validation import argument_checker
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ Steps = Generator[Step, Any, T]
 class Namespace(Generic[M]):
     """A group of API methods (``client.images``, ``client.files`` …) bound to one client."""
 
-    def __init__(self, client: _BaseClient[Any]) -> None:
+    def __init__(self, client: _BaseClient[Any, Any]) -> None:
         self._client = client
 
     def __repr__(self) -> str:
@@ -115,6 +116,8 @@ class _Driver:
         try:
             for chunk in step.response.iter_bytes():
                 step.sink(chunk)
+        except httpx.TransportError as exc:
+            raise _stream_error(exc, step.response) from exc
         finally:
             step.response.close()
         return None
@@ -135,12 +138,24 @@ class _AsyncDriver(_Driver):
         try:
             async for chunk in step.response.aiter_bytes():
                 step.sink(chunk)
+        except httpx.TransportError as exc:
+            raise _stream_error(exc, step.response) from exc
         finally:
             await step.response.aclose()
         return None
 
 
-def run_sync(client: _BaseClient[Any], steps: Steps[T]) -> T:
+def _stream_error(exc: httpx.TransportError, response: httpx.Response) -> APIConnectionError:
+    """A body that broke off mid-stream surfaces as the SDK's connection error, like a send."""
+    request = response.request
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    return cls(
+        f"reading the body of {request.method} {request.url.path} failed: {type(exc).__name__}",
+        request=request,
+    )
+
+
+def run_sync(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
     """Drive ``steps`` to completion with blocking I/O and return the method's result."""
     driver = _Driver(client._transport, client._clock)
     try:
@@ -154,9 +169,13 @@ def run_sync(client: _BaseClient[Any], steps: Steps[T]) -> T:
                 step = steps.send(value)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+    finally:
+        # After Ctrl-C or task cancellation the method is still suspended: close it so its
+        # clean-up (e.g. removing a partial download) runs now, not whenever it is collected.
+        steps.close()
 
 
-async def run_async(client: _BaseClient[Any], steps: Steps[T]) -> T:
+async def run_async(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
     """Drive ``steps`` to completion with ``await`` and return the method's result."""
     driver = _AsyncDriver(client._transport, client._clock)
     try:
@@ -170,6 +189,10 @@ async def run_async(client: _BaseClient[Any], steps: Steps[T]) -> T:
                 step = steps.send(value)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+    finally:
+        # After Ctrl-C or task cancellation the method is still suspended: close it so its
+        # clean-up (e.g. removing a partial download) runs now, not whenever it is collected.
+        steps.close()
 
 
 class _Checked:
@@ -287,7 +310,7 @@ def single(call: Call[T]) -> Steps[T]:
     return result
 
 
-def iterate_sync(client: _BaseClient[Any], first: Call[Any]) -> Iterator[Any]:
+def iterate_sync(client: _BaseClient[Any, Any], first: Call[Any]) -> Iterator[Any]:
     """Yield each page, fetching the next one only when asked (sync)."""
     call: Call[Any] | None = first
     while call is not None:
@@ -296,7 +319,7 @@ def iterate_sync(client: _BaseClient[Any], first: Call[Any]) -> Iterator[Any]:
         call = page._next_call(call)
 
 
-async def iterate_async(client: _BaseClient[Any], first: Call[Any]) -> AsyncIterator[Any]:
+async def iterate_async(client: _BaseClient[Any, Any], first: Call[Any]) -> AsyncIterator[Any]:
     """Yield each page, fetching the next one only when asked (async)."""
     call: Call[Any] | None = first
     while call is not None:

@@ -65,7 +65,7 @@ class TokenPage(BasePage[T]):
 
 
 class _PageView(Generic[T]):
-    def __init__(self, client: _BaseClient[Any], call: Call[Any], page: BasePage[T]) -> None:
+    def __init__(self, client: _BaseClient[Any, Any], call: Call[Any], page: BasePage[T]) -> None:
         self._client = client
         self._call = call
         self._page = page
@@ -113,7 +113,7 @@ class SyncPage(_PageView[T]):
     """
 
     @classmethod
-    def _fetch(cls, client: _BaseClient[Any], call: Call[Any]) -> SyncPage[T]:
+    def _fetch(cls, client: _BaseClient[Any, Any], call: Call[Any]) -> SyncPage[T]:
         from ._operations import run_sync
 
         page: BasePage[T] = run_sync(client, single(call))
@@ -158,7 +158,7 @@ class AsyncPager(Generic[T]):
     ``await aclient.images.list()`` fetches the first page (`AsyncPage`: data, has_more, next_cursor).
     """
 
-    def __init__(self, client: _BaseClient[Any], call: Call[Any]) -> None:
+    def __init__(self, client: _BaseClient[Any, Any], call: Call[Any]) -> None:
         self._client = client
         self._call = call
 

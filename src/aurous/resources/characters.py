@@ -149,7 +149,7 @@ class Characters(Namespace[ModeT]):
     uploads: CharacterUploads[ModeT]
     """The upload flow: ``init`` → ``upload`` → (``classify``) → ``create(upload_ids=...)``."""
 
-    def __init__(self, client: _BaseClient[Any]) -> None:
+    def __init__(self, client: _BaseClient[Any, Any]) -> None:
         super().__init__(client)
         self.uploads = CharacterUploads(client)
 

@@ -1,0 +1,196 @@
+"""The batch manifest: a JSON Lines journal that makes a batch resumable.
+
+Line 1 is a header. Then, per item, a ``start`` record holding its idempotency key — written,
+flushed and fsync'd *before* the create request is sent — and later a ``finish`` record with the
+outcome (the generation as the API returned it, or the error, and the downloaded paths). A run
+that dies at any moment leaves a valid journal; a torn last line (power loss mid-write) is
+dropped on the next open. Items are matched by index and by a hash of their parameters, so a
+changed request list is detected instead of silently mixed up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from ._errors import AurousError
+from .types import Generation
+
+__all__ = ["Entry", "Manifest", "request_hash"]
+
+_FORMAT = "aurous.batch"
+_VERSION = 1
+_FAILED_GENERATION = "GenerationFailedError"
+
+
+def request_hash(request: Mapping[str, Any]) -> str:
+    """A stable digest of one request's parameters (key order does not matter)."""
+    try:
+        text = json.dumps(request, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"batch request parameters must be JSON values: {exc}") from exc
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclasses.dataclass
+class Entry:
+    """What the manifest knows about one item."""
+
+    index: int
+    hash: str
+    idempotency_key: str
+    generation: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    paths: list[str] = dataclasses.field(default_factory=list)
+
+    def parsed_generation(self) -> Generation | None:
+        return Generation.model_validate(self.generation) if self.generation else None
+
+    @property
+    def finished(self) -> bool:
+        """True when the generation reached a terminal status (nothing left to ask the API)."""
+        generation = self.parsed_generation()
+        if generation is None or not generation.is_terminal:
+            return False
+        return self.error is None or self.error.get("class") == _FAILED_GENERATION
+
+
+def _error_record(error: BaseException) -> dict[str, Any]:
+    record: dict[str, Any] = {"class": type(error).__name__, "message": str(error)}
+    for name in ("status_code", "code", "request_id"):
+        value = getattr(error, name, None)
+        if value is not None:
+            record[name] = value
+    return record
+
+
+class Manifest:
+    """An open manifest file: what earlier runs recorded, and the journal of this run."""
+
+    def __init__(self, path: Path, entries: dict[int, Entry], file: IO[str]) -> None:
+        self.path = path
+        self.entries = entries
+        self._file = file
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Manifest:
+        """Read ``path`` (created when missing) and open it for appending."""
+        target = Path(os.fspath(path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        entries: dict[int, Entry] = {}
+        fresh = True
+        if target.exists():
+            raw = target.read_bytes()
+            complete = raw[: raw.rfind(b"\n") + 1]
+            if len(complete) != len(raw):
+                # A torn final line from a crash mid-write: drop it before appending.
+                with target.open("r+b") as handle:
+                    handle.truncate(len(complete))
+            lines = complete.decode("utf-8").splitlines()
+            if lines:
+                fresh = False
+                cls._read_header(target, lines[0])
+                for number, line in enumerate(lines[1:], start=2):
+                    cls._apply(target, number, line, entries)
+        file = target.open("a", encoding="utf-8")
+        manifest = cls(target, entries, file)
+        if fresh:
+            manifest._write({"format": _FORMAT, "version": _VERSION})
+        return manifest
+
+    @staticmethod
+    def _read_header(path: Path, line: str) -> None:
+        try:
+            header = json.loads(line)
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise ValueError(f"{path} is not an aurous batch manifest")
+        if header.get("version") != _VERSION:
+            raise ValueError(f"{path}: unsupported manifest version {header.get('version')!r}")
+
+    @staticmethod
+    def _apply(path: Path, number: int, line: str, entries: dict[int, Entry]) -> None:
+        try:
+            record = json.loads(line)
+            event, index = record["event"], int(record["index"])
+            digest, key = str(record["hash"]), str(record["idempotency_key"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}, line {number}: not a valid manifest record") from exc
+        entry = entries.get(index)
+        if entry is None or entry.hash != digest:
+            entry = entries[index] = Entry(index, digest, key)
+        entry.idempotency_key = key
+        if event == "finish":
+            entry.generation = record.get("generation")
+            entry.error = record.get("error")
+            entry.paths = [str(p) for p in record.get("paths") or []]
+
+    def check(self, index: int, digest: str) -> Entry | None:
+        """The entry of item ``index``; ValueError when it was recorded for other parameters."""
+        entry = self.entries.get(index)
+        if entry is not None and entry.hash != digest:
+            raise ValueError(
+                f"batch request #{index} differs from the one recorded in {self.path}: the "
+                "request list changed since this manifest was written. Restore the original "
+                "list, or use a new manifest file for a new batch."
+            )
+        return entry
+
+    def check_length(self, count: int) -> None:
+        """ValueError when the manifest holds items beyond a request list of ``count`` items."""
+        beyond = [index for index in self.entries if index >= count]
+        if beyond:
+            raise ValueError(
+                f"{self.path} records {max(beyond) + 1} or more batch requests but the request "
+                f"list has {count}: the list changed since this manifest was written. Restore "
+                "the original list, or use a new manifest file for a new batch."
+            )
+
+    def record_start(self, index: int, digest: str, key: str) -> None:
+        """Durably record an item's idempotency key; call before sending its create."""
+        self.entries[index] = Entry(index, digest, key)
+        self._write({"event": "start", "index": index, "hash": digest, "idempotency_key": key})
+
+    def record_finish(
+        self,
+        index: int,
+        digest: str,
+        key: str,
+        generation: Generation | None,
+        error: AurousError | None,
+        paths: list[Path],
+    ) -> None:
+        """Durably record an item's outcome."""
+        entry = self.entries.setdefault(index, Entry(index, digest, key))
+        entry.generation = generation.to_dict() if generation is not None else None
+        entry.error = _error_record(error) if error is not None else None
+        entry.paths = [str(p) for p in paths]
+        self._write(
+            {
+                "event": "finish",
+                "index": index,
+                "hash": digest,
+                "idempotency_key": key,
+                "generation_id": generation.id if generation is not None else None,
+                "status": generation.status if generation is not None else None,
+                "error": entry.error,
+                "paths": entry.paths,
+                "generation": entry.generation,
+            }
+        )
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self._file.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()

@@ -1,0 +1,185 @@
+"""Commands on existing generations: ``wait``, ``download``, ``cancel``, ``get``, ``list``,
+and ``estimate`` (pricing a generation without creating it)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from typing import Any, get_args
+
+from ...types import Estimate, Generation
+from ...types.literals import VideoResolution
+from .. import _format
+from .._context import Context
+from .._errors import CommandFailed
+from .._output import Column, Table
+from .._parser import bounded_int
+from ._shared import (
+    add_wait_options,
+    download,
+    ensure_succeeded,
+    generation_table,
+    namespace_for,
+    wait_for,
+)
+from .generate import add_image_options, image_params
+
+__all__ = ["register"]
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``wait``, ``download``, ``cancel``, ``get``, ``list`` and ``estimate``."""
+    p = sub.add_parser(
+        "wait",
+        parents=[common],
+        help="wait for a generation to finish",
+        description="Wait until a generation is terminal; exit 1 unless it succeeded.",
+    )
+    p.add_argument("id", help="generation id (img_… or vid_…)")
+    add_wait_options(p)
+    p.set_defaults(handler=run_wait)
+
+    p = sub.add_parser(
+        "download",
+        parents=[common],
+        help="download a generation's outputs",
+        description="Download every output of a succeeded generation.",
+    )
+    p.add_argument("id", help="generation id (img_… or vid_…)")
+    p.add_argument(
+        "--out",
+        "-o",
+        default=".",
+        metavar="DIR",
+        help="directory (or file name, for one output); default: current directory",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace existing files")
+    p.set_defaults(handler=run_download)
+
+    p = sub.add_parser("cancel", parents=[common], help="cancel a running generation")
+    p.add_argument("id", help="generation id (img_… or vid_…)")
+    p.set_defaults(handler=run_cancel)
+
+    p = sub.add_parser("get", parents=[common], help="show a generation")
+    p.add_argument("id", help="generation id (img_… or vid_…)")
+    p.set_defaults(handler=run_get)
+
+    p = sub.add_parser("list", parents=[common], help="list recent generations, newest first")
+    p.add_argument(
+        "--limit",
+        type=bounded_int(1),
+        default=20,
+        metavar="N",
+        help="how many to show (default: 20)",
+    )
+    p.set_defaults(handler=run_list)
+
+    p = sub.add_parser(
+        "estimate",
+        parents=[common],
+        help="price a generation without creating it",
+        description="Price an image generation (or a video one, with --video-lora) exactly as "
+        "the API would charge it. Nothing is created or held.",
+    )
+    add_image_options(p)
+    p.add_argument("--video-lora", metavar="ID", help="estimate a video with this video LoRA")
+    p.add_argument("--resolution", choices=get_args(VideoResolution), help="video resolution")
+    p.add_argument("--duration", type=bounded_int(2, 12), metavar="N", help="video seconds")
+    p.set_defaults(handler=run_estimate)
+
+
+def _show(ctx: Context, generation: Generation) -> None:
+    ctx.out.table(generation_table(generation))
+    ctx.out.json(generation.to_dict())
+
+
+def run_wait(ctx: Context, args: argparse.Namespace) -> int:
+    """Wait for a generation; exit 1 unless it succeeded."""
+    final = wait_for(ctx, args, args.id)
+    ctx.out.result(_format.generation_summary(final))
+    ctx.out.json(final.to_dict())
+    ensure_succeeded(final)
+    return 0
+
+
+def run_download(ctx: Context, args: argparse.Namespace) -> int:
+    """Download the outputs and print their paths."""
+    try:
+        paths = download(ctx, args.id, args.out, overwrite=args.overwrite)
+    except FileExistsError as exc:
+        raise CommandFailed(
+            f"{exc.filename or exc} already exists (add --overwrite to replace it)"
+        ) from None
+    for path in paths:
+        ctx.out.result(str(path))
+    ctx.out.json({"id": args.id, "paths": [str(path) for path in paths]})
+    return 0
+
+
+def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    """Cancel a generation and show its new state."""
+    generation = namespace_for(ctx, args.id).cancel(args.id)
+    ctx.out.result(_format.generation_summary(generation))
+    ctx.out.json(generation.to_dict())
+    return 0
+
+
+def run_get(ctx: Context, args: argparse.Namespace) -> int:
+    """Show one generation."""
+    _show(ctx, namespace_for(ctx, args.id).retrieve(args.id))
+    return 0
+
+
+def run_list(ctx: Context, args: argparse.Namespace) -> int:
+    """List the newest generations."""
+    pager = ctx.client().images.list(limit=min(args.limit, 100))
+    rows: list[Generation] = list(itertools.islice(pager, args.limit))
+    table = Table(
+        None,
+        [
+            Column("id"),
+            Column("status"),
+            Column("type"),
+            Column("created"),
+            Column("cost", numeric=True),
+            Column("prompt"),
+        ],
+    )
+    for g in rows:
+        cost = _format.number(g.cost.amount) if g.cost is not None else "-"
+        table.add(
+            g.id,
+            g.status,
+            g.kind or "-",
+            _format.timestamp(g.created_at),
+            cost,
+            _format.shorten(g.prompt, 40),
+        )
+    if rows:
+        ctx.out.table(table)
+    else:
+        ctx.out.info("No generations yet.")
+    ctx.out.json([g.to_dict() for g in rows])
+    return 0
+
+
+def run_estimate(ctx: Context, args: argparse.Namespace) -> int:
+    """Show what a generation would cost."""
+    client = ctx.client()
+    estimate: Estimate
+    if args.video_lora is not None:
+        body = {
+            "video_lora_id": args.video_lora,
+            "prompt": args.prompt,
+            "resolution": args.resolution,
+            "duration": args.duration,
+        }
+        estimate = client.videos.estimate(**{k: v for k, v in body.items() if v is not None})
+    else:
+        estimate = client.images.estimate(**image_params(args))
+    cost = estimate.estimated_cost
+    rows: list[tuple[str, Any]] = [("estimated cost", _format.amount(cost.amount, cost.currency))]
+    rows.extend((f"  {part}", _format.number(value)) for part, value in cost.breakdown.items())
+    ctx.out.table(Table.pairs(None, rows))
+    ctx.out.json(estimate.to_dict())
+    return 0
