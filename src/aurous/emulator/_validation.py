@@ -148,8 +148,13 @@ def read_https_url(value: Any, param: str, *, max_len: int = 2048) -> str:
         raise out_of_range(
             param, f"{param} must be at most {max_len} characters (got {len(value)})."
         )
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        # .port validates the port; both raise ValueError on malformed input ("Invalid IPv6 URL").
+        ok = parts.scheme == "https" and bool(parts.hostname) and parts.port != -1
+    except ValueError:
+        ok = False
+    if not ok:
         raise invalid_format(param, f"{param} must be an absolute https:// URL.")
     return value
 
