@@ -78,7 +78,7 @@ def _output_path(generation: Generation) -> str:
 
 def _fresh_succeeded(target: Generation | str) -> Steps[Generation]:
     """A succeeded row with its output URLs; otherwise the API's own error (422 / 404)."""
-    from .resources.images import retrieve_call  # the namespace imports this module
+    from .resources._generation_base import retrieve_call  # the namespace imports this module
 
     if isinstance(target, Generation) and target.is_succeeded and target.outputs:
         return target

@@ -153,7 +153,7 @@ def wait_steps(
     ``create_and_wait`` counts its create call in the same budget. ``max_retries`` bounds
     consecutive connection/5xx failures; 429s are waited out (``Retry-After``) until the deadline.
     """
-    from .resources.images import retrieve_call  # the namespace imports this module
+    from .resources._generation_base import retrieve_call  # the namespace imports this module
 
     check_wait_args(timeout, poll_interval, max_poll_interval)
     if isinstance(target, Generation):
@@ -240,7 +240,7 @@ def _timeout_error(
     seen: str | None,
 ) -> Steps[WaitTimeoutError]:
     """The error to raise at the deadline, after cancelling the generation when asked."""
-    from .resources.images import cancel_call
+    from .resources._generation_base import cancel_call
 
     state = f"still {last.status!r}" if last is not None else "not read yet"
     message = f"generation {generation_id} is {state} after waiting {timeout or 0:g}s"
