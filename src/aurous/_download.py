@@ -247,6 +247,13 @@ def _temp_parts() -> Iterator[list[_Part]]:
                 part.temp.unlink()
 
 
+def _current_umask() -> int:
+    # Reading the umask means setting it; restore it at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _commit(parts: list[_Part], overwrite: bool) -> list[Path]:
     placed: list[Path] = []
     try:
@@ -316,6 +323,8 @@ def download_steps(
     with _temp_parts() as parts:
         for n, url in enumerate(urls):
             fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{stem}-{n}.", suffix=".part")
+            # mkstemp makes private 0o600 files; outputs get the mode any new file would get.
+            os.chmod(temp, 0o666 & ~_current_umask())
             part = _Part(url, Path(temp), os.fdopen(fd, "wb"))
             parts.append(part)
             yield from _fetch(part, progress, max_retries, pacer)

@@ -289,3 +289,18 @@ def test_range_answered_with_200_restarts_the_file(tmp_path: Path) -> None:
         paths = client.videos.download(row["id"], tmp_path)
     assert attempts == [None, "bytes=100-"]
     assert paths[0].read_bytes() == body
+
+
+def test_downloaded_files_get_the_usual_permissions(h: Harness, tmp_path: Path) -> None:
+    """Files are created like any other file the program writes (0o666 minus the umask), not
+    with the private 0o600 mode of temporary files."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        generation = _finished(h)
+        [path] = h(h.client.images.download(generation, tmp_path))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)
