@@ -339,3 +339,34 @@ def clients() -> tuple[aurous.Client, aurous.AsyncClient]:
     client = aurous.Client(api_key="al_live_example", max_retries=5, timeout=120.0)
     aclient = aurous.AsyncClient(api_key="al_live_example", default_headers={"X-Team": "web"})
     return client, aclient
+
+
+def sync_helpers(client: aurous.Client, out: Path) -> None:
+    """Waiting, downloading and batches."""
+    seen: list[str] = []
+    created = client.images.create(prompt="a lighthouse at dusk")
+    done = client.images.wait(created, timeout=300, on_update=lambda g: seen.append(g.status))
+    assert_type(done, Generation)
+    assert_type(client.images.create_and_wait(prompt="x", raise_on_failure=True), Generation)
+    assert_type(client.videos.create_and_wait(prompt="waves", resolution="720p"), Generation)
+    assert_type(client.videos.wait(VIDEO_ID, cancel_on_timeout=True), Generation)
+    paths = client.images.download(done, out, on_progress=lambda done_, total: None)
+    assert_type(paths, list[Path])
+    assert_type(client.videos.download(VIDEO_ID, out / "clip.mp4", overwrite=True), list[Path])
+    results = client.images.batch(
+        ["a red fox", {"prompt": "a blue whale", "count": 2}],
+        concurrency=4,
+        manifest=out / "run.jsonl",
+        on_progress=lambda p: print(p.done, p.failed, p.in_flight),
+    )
+    assert_type(results, list[aurous.BatchResult])
+    ok: list[Generation] = [r.generation for r in results if r.ok and r.generation is not None]
+    assert ok is not None
+
+
+async def async_helpers(client: aurous.AsyncClient, out: Path) -> None:
+    """The same helpers, awaited."""
+    done = await client.images.create_and_wait(prompt="a lighthouse at dusk")
+    assert_type(await client.images.wait(done.id), Generation)
+    assert_type(await client.images.download(done, out), list[Path])
+    assert_type(await client.images.batch(["a red fox"], concurrency=2), list[aurous.BatchResult])
