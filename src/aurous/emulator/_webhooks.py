@@ -28,12 +28,14 @@ import json
 import queue
 import threading
 import time
+import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
 from aurous._signature import SIGNATURE_HEADER, signature_header
+from aurous.types.literals import EventType
 
 from ._clock import format_timestamp
 from ._hooks import EventHooks
@@ -59,19 +61,7 @@ __all__ = [
     "secret_preview",
 ]
 
-EVENT_TYPES: tuple[str, ...] = (
-    "image.completed",
-    "image.failed",
-    "image.cancelled",
-    "video.completed",
-    "video.failed",
-    "video.cancelled",
-    "usage.balance_low",
-    "webhook.endpoint_disabled",
-    "character.completed",
-    "character.failed",
-    "character.cancelled",
-)
+EVENT_TYPES: tuple[str, ...] = typing.get_args(EventType)  # the SDK's list is the one list
 """Every known event type, in the order ``"*"`` expands to (endpoints.md §8)."""
 
 ENDPOINTS = "webhook_endpoints"

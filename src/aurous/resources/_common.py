@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from .._models import ModelList
+from .._call import Call
+from .._models import AurousModel, ModelList
+from .._operations import Steps, single
 from .._types import RequestOptions
 
 T = TypeVar("T")
@@ -60,3 +62,13 @@ def list_parser(model: type[T]) -> Callable[[Any], ModelList[T]]:
         return ModelList(model.model_validate(item) for item in body)  # type: ignore[attr-defined]
 
     return parse
+
+
+ModelT = TypeVar("ModelT", bound=AurousModel)
+
+
+def request(
+    method: str, path: str, model: type[ModelT], options: RequestOptions, **fields: Any
+) -> Steps[ModelT]:
+    """The steps of one API call whose JSON answer is a ``model`` (one line per endpoint)."""
+    return single(Call(method, path, parse=model.model_validate, options=options, **fields))

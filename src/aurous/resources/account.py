@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from .._call import Call
-from .._operations import ModeT, Namespace, Steps, operation, single
+from .._operations import ModeT, Namespace, Steps, operation
 from .._types import RequestOptions
 from ..types import Balance, Pricing, Team
+from ._common import request
 
 __all__ = ["BalanceNamespace", "PricingNamespace", "TeamNamespace"]
 
@@ -18,8 +18,7 @@ class BalanceNamespace(Namespace[ModeT]):
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Balance]:
         """Credits, held credits and available credits (``GET /v1/balance``)."""
-        call = Call("GET", "/v1/balance", parse=Balance.model_validate, options=options)
-        return (yield from single(call))
+        return (yield from request("GET", "/v1/balance", Balance, options))
 
 
 class PricingNamespace(Namespace[ModeT]):
@@ -28,8 +27,7 @@ class PricingNamespace(Namespace[ModeT]):
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Pricing]:
         """The rate card of the API version in use (``GET /v1/pricing``)."""
-        call = Call("GET", "/v1/pricing", parse=Pricing.model_validate, options=options)
-        return (yield from single(call))
+        return (yield from request("GET", "/v1/pricing", Pricing, options))
 
 
 class TeamNamespace(Namespace[ModeT]):
@@ -38,5 +36,4 @@ class TeamNamespace(Namespace[ModeT]):
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Team]:
         """Team id, name, credits and billing mode (``GET /v1/team``)."""
-        call = Call("GET", "/v1/team", parse=Team.model_validate, options=options)
-        return (yield from single(call))
+        return (yield from request("GET", "/v1/team", Team, options))

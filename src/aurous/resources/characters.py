@@ -24,7 +24,7 @@ from aurous.types import Character, CharacterDeleted, CharacterUpload, UploadCla
 from aurous.types.literals import Pose, UploadContentType, UploadExtension
 from aurous.types.params import CharacterAttributesParam
 
-from ._common import path_id
+from ._common import path_id, request
 from .files import FileInput, read_file_input
 
 if TYPE_CHECKING:
@@ -96,15 +96,16 @@ class CharacterUploads(Namespace[ModeT]):
         >>> ticket = client.characters.uploads.init(filename="aurora-front.jpg")
         """
         ext, ctype = _upload_types(filename, extension, content_type)
-        call = Call(
-            "POST",
-            "/v1/characters/uploads/init",
-            json={"filename": filename, "extension": ext, "content_type": ctype},
-            parse=CharacterUpload.model_validate,
-            retry_safe=False,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                "/v1/characters/uploads/init",
+                CharacterUpload,
+                options,
+                json={"filename": filename, "extension": ext, "content_type": ctype},
+                retry_safe=False,
+            )
         )
-        return (yield from single(call))
 
     @operation
     def upload(
@@ -133,14 +134,15 @@ class CharacterUploads(Namespace[ModeT]):
         self, upload_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[UploadClassification]:
         """Detect the pose of an uploaded image (optional and free; unclassified: ``other``)."""
-        call = Call(
-            "POST",
-            "/v1/characters/uploads/classify",
-            json={"upload_id": upload_id},
-            parse=UploadClassification.model_validate,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                "/v1/characters/uploads/classify",
+                UploadClassification,
+                options,
+                json={"upload_id": upload_id},
+            )
         )
-        return (yield from single(call))
 
 
 class Characters(Namespace[ModeT]):
@@ -194,15 +196,11 @@ class Characters(Namespace[ModeT]):
             body["attributes"] = dict(attributes)
         if client_reference_id is not None:
             body["client_reference_id"] = client_reference_id
-        call = Call(
-            "POST",
-            "/v1/characters",
-            json=body,
-            parse=Character.model_validate,
-            retry_safe=False,
-            options=options,
+        return (
+            yield from request(
+                "POST", "/v1/characters", Character, options, json=body, retry_safe=False
+            )
         )
-        return (yield from single(call))
 
     @paginated
     def list(
@@ -221,10 +219,7 @@ class Characters(Namespace[ModeT]):
     @operation
     def retrieve(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
         """Fetch one character (``char_…``) with fresh ref URLs."""
-        call = Call(
-            "GET", _character_path(character_id), parse=Character.model_validate, options=options
-        )
-        return (yield from single(call))
+        return (yield from request("GET", _character_path(character_id), Character, options))
 
     @operation
     def update(
@@ -243,38 +238,27 @@ class Characters(Namespace[ModeT]):
             body["attributes"] = dict(attributes)
         if not body:
             raise ValueError("update needs name, attributes, or both")
-        call = Call(
-            "PATCH",
-            _character_path(character_id),
-            json=body,
-            parse=Character.model_validate,
-            options=options,
+        return (
+            yield from request(
+                "PATCH", _character_path(character_id), Character, options, json=body
+            )
         )
-        return (yield from single(call))
 
     @operation
     def delete(
         self, character_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[CharacterDeleted]:
         """Delete a character (soft delete; a running synthesis is cancelled without refund)."""
-        call = Call(
-            "DELETE",
-            _character_path(character_id),
-            parse=CharacterDeleted.model_validate,
-            options=options,
+        return (
+            yield from request("DELETE", _character_path(character_id), CharacterDeleted, options)
         )
-        return (yield from single(call))
 
     @operation
     def save(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
         """Accept a character under review (``reviewing`` → ``ready``); a no-op when ``ready``."""
-        call = Call(
-            "POST",
-            _character_path(character_id, "/save"),
-            parse=Character.model_validate,
-            options=options,
+        return (
+            yield from request("POST", _character_path(character_id, "/save"), Character, options)
         )
-        return (yield from single(call))
 
     @operation
     def resynthesize(
@@ -292,16 +276,17 @@ class Characters(Namespace[ModeT]):
         the API for forward compatibility and has no effect today.
         """
         body = {"force_all": force_all} if force_all is not None else None
-        call = Call(
-            "POST",
-            _character_path(character_id, "/resynthesize"),
-            json=body,
-            parse=Character.model_validate,
-            idempotent=True,
-            idempotency_key=idempotency_key,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                _character_path(character_id, "/resynthesize"),
+                Character,
+                options,
+                json=body,
+                idempotent=True,
+                idempotency_key=idempotency_key,
+            )
         )
-        return (yield from single(call))
 
     @operation
     def regenerate_ref(
@@ -321,13 +306,14 @@ class Characters(Namespace[ModeT]):
         body: dict[str, Any] = {"pose": pose}
         if prompt_override is not None:
             body["prompt_override"] = prompt_override
-        call = Call(
-            "POST",
-            _character_path(character_id, "/refs/regenerate"),
-            json=body,
-            parse=Character.model_validate,
-            idempotent=True,
-            idempotency_key=idempotency_key,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                _character_path(character_id, "/refs/regenerate"),
+                Character,
+                options,
+                json=body,
+                idempotent=True,
+                idempotency_key=idempotency_key,
+            )
         )
-        return (yield from single(call))

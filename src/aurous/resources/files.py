@@ -16,7 +16,7 @@ from aurous._types import RequestOptions
 from aurous.types import File, FileDeleted
 from aurous.types.literals import FilePurpose
 
-from ._common import path_id
+from ._common import path_id, request
 
 __all__ = ["FileContent", "FileInput", "Files", "read_file_input", "sniff_image_type"]
 
@@ -145,17 +145,18 @@ class Files(Namespace[ModeT]):
         if extra:
             # Multipart requests carry extra fields as form parts, not JSON.
             data.update({key: _form_value(value) for key, value in extra.items()})
-        call = Call(
-            "POST",
-            "/v1/files",
-            data=data,
-            files={"file": part},
-            parse=File.model_validate,
-            idempotent=True,
-            idempotency_key=idempotency_key,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                "/v1/files",
+                File,
+                options,
+                data=data,
+                files={"file": part},
+                idempotent=True,
+                idempotency_key=idempotency_key,
+            )
         )
-        return (yield from single(call))
 
     @operation
     def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[File]:
@@ -167,5 +168,4 @@ class Files(Namespace[ModeT]):
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[FileDeleted]:
         """Delete a file now. ``deleted`` is False when nothing matched (unknown or expired id)."""
         path = f"/v1/files/{path_id('file_id', file_id)}"
-        call = Call("DELETE", path, parse=FileDeleted.model_validate, options=options)
-        return (yield from single(call))
+        return (yield from request("DELETE", path, FileDeleted, options))

@@ -24,7 +24,7 @@ from .._params import ImageCreateArgs, ImageEstimateArgs
 from .._types import RequestOptions
 from .._wait import ImageCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
-from ._common import exclusive, split_args
+from ._common import exclusive, request, split_args
 from ._generation_base import GenerationNamespace
 
 __all__ = ["Images", "image_create_call"]
@@ -79,14 +79,7 @@ class Images(GenerationNamespace[ModeT]):
         """Price an image generation without creating it (same arguments as ``create``)."""
         body, options, _ = split_args(args)
         _check_image_body(body)
-        call = Call(
-            "POST",
-            "/v1/images/estimate",
-            json=body,
-            parse=Estimate.model_validate,
-            options=options,
-        )
-        return (yield from single(call))
+        return (yield from request("POST", "/v1/images/estimate", Estimate, options, json=body))
 
     @paginated
     def list(

@@ -9,7 +9,7 @@ from .._models import ModelList
 from .._operations import ModeT, Namespace, Steps, operation, single
 from .._types import RequestOptions
 from ..types import Lora, VideoLora
-from ._common import list_parser, path_id
+from ._common import list_parser, path_id, request
 
 __all__ = ["Loras", "VideoLoras"]
 
@@ -43,5 +43,4 @@ class VideoLoras(Namespace[ModeT]):
     def retrieve(self, lora_id: str, **options: Unpack[RequestOptions]) -> Steps[VideoLora]:
         """One video LoRA by id (``lora_…``), slug or legacy UUID."""
         path = f"/v1/video_loras/{path_id('lora_id', lora_id)}"
-        call = Call("GET", path, parse=VideoLora.model_validate, options=options)
-        return (yield from single(call))
+        return (yield from request("GET", path, VideoLora, options))

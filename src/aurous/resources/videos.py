@@ -12,7 +12,7 @@ from .._operations import ModeT, Steps, operation, single
 from .._params import VideoCreateArgs, VideoEstimateArgs
 from .._wait import VideoCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
-from ._common import split_args
+from ._common import request, split_args
 from ._generation_base import GenerationNamespace
 
 __all__ = ["Videos", "video_create_call"]
@@ -56,10 +56,7 @@ class Videos(GenerationNamespace[ModeT]):
         """Price a video generation without creating it (same arguments as ``create``)."""
         body, options, _ = split_args(args)
         _check_video_body(body)
-        call = Call(
-            "POST", "/v1/videos/estimate", json=body, parse=Estimate.model_validate, options=options
-        )
-        return (yield from single(call))
+        return (yield from request("POST", "/v1/videos/estimate", Estimate, options, json=body))
 
     # ---- helpers: waiting and downloading (aurous._wait, aurous._download) -------------------
 

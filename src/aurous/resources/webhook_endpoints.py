@@ -7,7 +7,6 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from aurous._call import Call
 from aurous._operations import (
     ModeT,
     Namespace,
@@ -16,14 +15,13 @@ from aurous._operations import (
     operation,
     page_request,
     paginated,
-    single,
 )
 from aurous._pagination import CursorPage
 from aurous._types import NOT_GIVEN, NotGiven, RequestOptions
 from aurous.types import WebhookEndpoint, WebhookEndpointDeleted, WebhookTestFire
 from aurous.types.literals import EventSubscription, EventType
 
-from ._common import path_id
+from ._common import path_id, request
 
 __all__ = ["WebhookEndpoints"]
 
@@ -63,15 +61,16 @@ class WebhookEndpoints(Namespace[ModeT]):
             body["description"] = description
         if metadata is not None:
             body["metadata"] = dict(metadata)
-        call = Call(
-            "POST",
-            "/v1/webhook_endpoints",
-            json=body,
-            parse=WebhookEndpoint.model_validate,
-            retry_safe=False,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                "/v1/webhook_endpoints",
+                WebhookEndpoint,
+                options,
+                json=body,
+                retry_safe=False,
+            )
         )
-        return (yield from single(call))
 
     @paginated
     def list(
@@ -99,13 +98,7 @@ class WebhookEndpoints(Namespace[ModeT]):
         self, endpoint_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[WebhookEndpoint]:
         """Fetch one endpoint (``we_…``); ``secret`` is None (only create/rotate_secret show it)."""
-        call = Call(
-            "GET",
-            _endpoint_path(endpoint_id),
-            parse=WebhookEndpoint.model_validate,
-            options=options,
-        )
-        return (yield from single(call))
+        return (yield from request("GET", _endpoint_path(endpoint_id), WebhookEndpoint, options))
 
     @operation
     def update(
@@ -133,27 +126,22 @@ class WebhookEndpoints(Namespace[ModeT]):
             "is_active": is_active,
         }
         body = {key: value for key, value in fields.items() if not isinstance(value, NotGiven)}
-        call = Call(
-            "PATCH",
-            _endpoint_path(endpoint_id),
-            json=body,
-            parse=WebhookEndpoint.model_validate,
-            options=options,
+        return (
+            yield from request(
+                "PATCH", _endpoint_path(endpoint_id), WebhookEndpoint, options, json=body
+            )
         )
-        return (yield from single(call))
 
     @operation
     def delete(
         self, endpoint_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[WebhookEndpointDeleted]:
         """Delete an endpoint; never 404 — ``deleted`` is False when nothing matched."""
-        call = Call(
-            "DELETE",
-            _endpoint_path(endpoint_id),
-            parse=WebhookEndpointDeleted.model_validate,
-            options=options,
+        return (
+            yield from request(
+                "DELETE", _endpoint_path(endpoint_id), WebhookEndpointDeleted, options
+            )
         )
-        return (yield from single(call))
 
     @operation
     def rotate_secret(
@@ -166,14 +154,15 @@ class WebhookEndpoints(Namespace[ModeT]):
         (``aurous.webhooks.verify`` takes a list). Not retried automatically, since a retry would
         rotate twice and lose the secret of the first rotation.
         """
-        call = Call(
-            "POST",
-            _endpoint_path(endpoint_id, "/rotate_secret"),
-            parse=WebhookEndpoint.model_validate,
-            retry_safe=False,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                _endpoint_path(endpoint_id, "/rotate_secret"),
+                WebhookEndpoint,
+                options,
+                retry_safe=False,
+            )
         )
-        return (yield from single(call))
 
     @operation
     def test(
@@ -184,12 +173,13 @@ class WebhookEndpoints(Namespace[ModeT]):
         The endpoint must subscribe to ``event_type``; the delivery is made even if the endpoint is
         inactive. Not retried automatically, since a retry would fire twice.
         """
-        call = Call(
-            "POST",
-            _endpoint_path(endpoint_id, "/test"),
-            json={"event_type": event_type},
-            parse=WebhookTestFire.model_validate,
-            retry_safe=False,
-            options=options,
+        return (
+            yield from request(
+                "POST",
+                _endpoint_path(endpoint_id, "/test"),
+                WebhookTestFire,
+                options,
+                json={"event_type": event_type},
+                retry_safe=False,
+            )
         )
-        return (yield from single(call))
