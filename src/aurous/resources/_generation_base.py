@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from typing_extensions import Unpack
 
@@ -16,9 +17,9 @@ from .._operations import ModeT, Namespace, Steps, operation, single
 from .._types import RequestOptions
 from .._wait import wait_steps
 from ..types import Generation
-from ._common import path_id
+from ._common import path_id, split_args
 
-__all__ = ["GenerationNamespace", "cancel_call", "retrieve_call"]
+__all__ = ["GenerationNamespace", "cancel_call", "create_call", "retrieve_call"]
 
 
 def retrieve_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
@@ -32,6 +33,24 @@ def cancel_call(generation_id: str, options: RequestOptions) -> Call[Generation]
     gid = path_id("generation_id", generation_id)
     return Call(
         "POST", f"/v1/images/{gid}/cancel", parse=Generation.model_validate, options=options
+    )
+
+
+def create_call(
+    path: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
+) -> Call[Generation]:
+    """The billable create ``POST path`` for these arguments: validated by ``check``, IO-free, with
+    an ``Idempotency-Key`` fixed once and reused on every retry."""
+    body, options, key = split_args(args)
+    check(body)
+    return Call(
+        "POST",
+        path,
+        json=body,
+        parse=Generation.model_validate,
+        idempotent=True,
+        idempotency_key=key,
+        options=options,
     )
 
 

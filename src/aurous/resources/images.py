@@ -25,7 +25,7 @@ from .._types import RequestOptions
 from .._wait import ImageCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
 from ._common import exclusive, request, split_args
-from ._generation_base import GenerationNamespace
+from ._generation_base import GenerationNamespace, create_call
 
 __all__ = ["Images", "image_create_call"]
 
@@ -47,17 +47,7 @@ def _check_image_body(body: dict[str, Any]) -> None:
 
 def image_create_call(args: ImageCreateArgs) -> Call[Generation]:
     """The call of ``POST /v1/images`` for these arguments (validated, IO-free)."""
-    body, options, key = split_args(args)
-    _check_image_body(body)
-    return Call(
-        "POST",
-        "/v1/images",
-        json=body,
-        parse=Generation.model_validate,
-        idempotent=True,
-        idempotency_key=key,
-        options=options,
-    )
+    return create_call("/v1/images", args, _check_image_body)
 
 
 class Images(GenerationNamespace[ModeT]):

@@ -13,7 +13,7 @@ from .._params import VideoCreateArgs, VideoEstimateArgs
 from .._wait import VideoCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
 from ._common import request, split_args
-from ._generation_base import GenerationNamespace
+from ._generation_base import GenerationNamespace, create_call
 
 __all__ = ["Videos", "video_create_call"]
 
@@ -27,17 +27,7 @@ def _check_video_body(body: dict[str, Any]) -> None:
 
 def video_create_call(args: VideoCreateArgs) -> Call[Generation]:
     """The call of ``POST /v1/videos`` for these arguments (validated, IO-free)."""
-    body, options, key = split_args(args)
-    _check_video_body(body)
-    return Call(
-        "POST",
-        "/v1/videos",
-        json=body,
-        parse=Generation.model_validate,
-        idempotent=True,
-        idempotency_key=key,
-        options=options,
-    )
+    return create_call("/v1/videos", args, _check_video_body)
 
 
 class Videos(GenerationNamespace[ModeT]):
