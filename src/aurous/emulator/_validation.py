@@ -26,6 +26,16 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
 
 
+def _field(body: dict[str, Any], name: str, param: str | None, required: bool) -> tuple[str, Any]:
+    """The ``param`` name to report and the field's value (None when absent or null);
+    a required field that is absent or null is ``missing_field`` (H5)."""
+    param = param or name
+    value = body.get(name)
+    if value is None and required:
+        raise missing_field(param)
+    return param, value
+
+
 def read_str(
     body: dict[str, Any],
     name: str,
@@ -37,11 +47,8 @@ def read_str(
     reject_blank: bool = False,
 ) -> str | None:
     """A string field; ``None`` when absent (or ``missing_field`` when required)."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, required)
     if value is None:
-        if required:
-            raise missing_field(param)
         return None
     if not isinstance(value, str):
         raise invalid_format(param, f"{param} must be a string.")
@@ -63,11 +70,8 @@ def read_int(
     required: bool = False,
 ) -> int | None:
     """An integer field within ``[lo, hi]``."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, required)
     if value is None:
-        if required:
-            raise missing_field(param)
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid_format(param, f"{param} must be an integer.")
@@ -90,11 +94,8 @@ def read_number(
     required: bool = False,
 ) -> float | None:
     """A number field within ``[lo, hi]``."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, required)
     if value is None:
-        if required:
-            raise missing_field(param)
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise invalid_format(param, f"{param} must be a number.")
@@ -107,8 +108,7 @@ def read_number(
 
 def read_bool(body: dict[str, Any], name: str, *, param: str | None = None) -> bool | None:
     """A boolean field."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, False)
     if value is None:
         return None
     if not isinstance(value, bool):
@@ -120,8 +120,7 @@ def read_enum(
     body: dict[str, Any], name: str, choices: Sequence[str], *, param: str | None = None
 ) -> str | None:
     """A string that must be one of ``choices``."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, False)
     if value is None:
         return None
     if not isinstance(value, str) or value not in choices:
@@ -131,8 +130,7 @@ def read_enum(
 
 def read_list(body: dict[str, Any], name: str, *, param: str | None = None) -> list[Any] | None:
     """An array field; an empty array counts as absent (H30)."""
-    param = param or name
-    value = body.get(name)
+    param, value = _field(body, name, param, False)
     if value is None:
         return None
     if not isinstance(value, list):
