@@ -16,10 +16,10 @@ from .._download import download_steps
 from .._operations import ModeT, Namespace, Steps, operation, single
 from .._types import RequestOptions
 from .._wait import wait_steps
-from ..types import Generation
+from ..types import Estimate, Generation
 from ._common import path_id, split_args
 
-__all__ = ["GenerationNamespace", "cancel_call", "create_call", "retrieve_call"]
+__all__ = ["GenerationNamespace", "cancel_call", "create_call", "estimate_call", "retrieve_call"]
 
 
 def retrieve_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
@@ -52,6 +52,15 @@ def create_call(
         idempotency_key=key,
         options=options,
     )
+
+
+def estimate_call(
+    path: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
+) -> Call[Estimate]:
+    """The estimate ``POST path``: the same body and checks as the create, nothing billed."""
+    body, options, _ = split_args(args)
+    check(body)
+    return Call("POST", path, json=body, parse=Estimate.model_validate, options=options)
 
 
 class GenerationNamespace(Namespace[ModeT]):

@@ -24,8 +24,8 @@ from .._params import ImageCreateArgs, ImageEstimateArgs
 from .._types import RequestOptions
 from .._wait import ImageCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
-from ._common import exclusive, request, split_args
-from ._generation_base import GenerationNamespace, create_call
+from ._common import exclusive
+from ._generation_base import GenerationNamespace, create_call, estimate_call
 
 __all__ = ["Images", "image_create_call"]
 
@@ -67,9 +67,7 @@ class Images(GenerationNamespace[ModeT]):
     @operation
     def estimate(self, **args: Unpack[ImageEstimateArgs]) -> Steps[Estimate]:
         """Price an image generation without creating it (same arguments as ``create``)."""
-        body, options, _ = split_args(args)
-        _check_image_body(body)
-        return (yield from request("POST", "/v1/images/estimate", Estimate, options, json=body))
+        return (yield from single(estimate_call("/v1/images/estimate", args, _check_image_body)))
 
     @paginated
     def list(

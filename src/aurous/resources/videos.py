@@ -12,8 +12,7 @@ from .._operations import ModeT, Steps, operation, single
 from .._params import VideoCreateArgs, VideoEstimateArgs
 from .._wait import VideoCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
-from ._common import request, split_args
-from ._generation_base import GenerationNamespace, create_call
+from ._generation_base import GenerationNamespace, create_call, estimate_call
 
 __all__ = ["Videos", "video_create_call"]
 
@@ -44,9 +43,7 @@ class Videos(GenerationNamespace[ModeT]):
     @operation
     def estimate(self, **args: Unpack[VideoEstimateArgs]) -> Steps[Estimate]:
         """Price a video generation without creating it (same arguments as ``create``)."""
-        body, options, _ = split_args(args)
-        _check_video_body(body)
-        return (yield from request("POST", "/v1/videos/estimate", Estimate, options, json=body))
+        return (yield from single(estimate_call("/v1/videos/estimate", args, _check_video_body)))
 
     # ---- helpers: waiting and downloading (aurous._wait, aurous._download) -------------------
 
