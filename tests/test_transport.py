@@ -247,10 +247,9 @@ def test_deprecation_header_warns_once_per_route(run: Runner, api: respx.Router)
 
 def _get(path: str):  # a raw one-call step generator for routes the SDK does not expose
     from aurous._call import Call
-    from aurous._operations import single
     from aurous.types import Balance
 
-    return single(Call("GET", path, parse=Balance.model_validate))
+    return iter(Call("GET", path, parse=Balance.model_validate))
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,19 @@
 """aurous: the typed Python SDK for the Aurous image and video generation API."""
 
-from . import types, webhooks
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import types
 from ._batch import BatchProgress, BatchResult
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AurousError,
     AuthenticationError,
+    BudgetExceededError,
     GenerationFailedError,
     IdempotencyKeyInUseError,
     InsufficientBalanceError,
@@ -26,9 +31,13 @@ from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._version import __version__
 from .types import Estimate, Generation
 
+if TYPE_CHECKING:
+    from . import webhooks
+
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncClient",
@@ -36,6 +45,7 @@ __all__ = [
     "AuthenticationError",
     "BatchProgress",
     "BatchResult",
+    "BudgetExceededError",
     "Client",
     "Estimate",
     "Generation",
@@ -58,3 +68,11 @@ __all__ = [
     "types",
     "webhooks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``aurous.webhooks`` loads on first use: a program that never receives webhooks skips it.
+    if name == "webhooks":
+        # import_module, not ``from . import``: that would ask this very __getattr__ again.
+        return importlib.import_module(f"{__name__}.webhooks")
+    raise AttributeError(f"module 'aurous' has no attribute {name!r}")

@@ -1,24 +1,31 @@
-"""IO-free descriptions of API requests: what one call sends and how its answer is read."""
+"""`Call`: one API request described without doing any I/O, and how its 2xx answer is read."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Generic, TypeVar
 
 import httpx
+import pydantic
 
+from ._errors import APIResponseValidationError
 from ._models import attach_response
 from ._response import ResponseInfo
 from ._types import RequestOptions
+from ._validation import check_header_value, check_json_value, resolve_timeout
 
-__all__ = ["Call", "FilePart"]
+__all__ = ["MAX_QUERY_LENGTH", "Call", "FilePart"]
 
 T = TypeVar("T")
 
-# (filename, content, content type)
 FilePart = tuple[str, bytes, str]
+"""(filename, content, content type)"""
+
+MAX_QUERY_LENGTH = 8192
+"""Longest query string sent; servers and proxies commonly refuse longer request lines."""
+_EXCERPT = 300
 
 
 def _identity(value: Any) -> Any:
@@ -29,9 +36,11 @@ def _identity(value: Any) -> Any:
 class Call(Generic[T]):
     """One API request, described without doing any I/O.
 
-    ``parse`` turns the decoded JSON body into the result; ``idempotent`` asks the transport to send an
-    ``Idempotency-Key`` (generated once per call, reused on every retry); ``retry_safe`` says whether the
-    request may be repeated after it possibly reached the server.
+    ``yield from call`` inside a method sends it and evaluates to the parsed result. ``route`` is
+    the request's method and path template (``"GET /v1/images/{generation_id}"``): the client
+    paces requests per route. ``idempotent`` asks for an ``Idempotency-Key`` (generated once per
+    call, reused on every retry); ``retry_safe`` says whether the request may be repeated after it
+    possibly reached the server.
     """
 
     method: str
@@ -54,6 +63,55 @@ class Call(Generic[T]):
     """False for requests that must never carry the API key (signed upload URLs)."""
     content: bytes | None = None
     headers: Mapping[str, str] | None = None
+    route: str = ""
+    """``"METHOD /path/{template}"``; defaults to the method and the literal path."""
+    deadline: float | None = None
+    """A reading of the client's monotonic clock past which no attempt or wait may run."""
+    creates_generation: bool = False
+    """A billable image or video create: it counts toward the team's concurrency limit."""
+    max_rate_limit_wait: float | None = None
+    """How long this call may wait for rate limits; ``None``: the client's setting."""
+
+    def __post_init__(self) -> None:
+        if not self.route:
+            self.route = f"{self.method} {self.path}"
+
+    def __iter__(self) -> Generator[Call[T], Any, T]:
+        # ``yield from call``: the one way a method sends a request and gets its result.
+        result: T = yield self
+        return result
+
+    # ---- before the first attempt ------------------------------------------------------------
+    def prepare(self, new_key: Callable[[], str]) -> None:
+        """Fix the idempotency key and refuse anything that cannot be sent, naming it.
+
+        Runs once per call, before any attempt: a value that cannot be encoded is the caller's
+        mistake (``ValueError``/``TypeError``), not a network failure to retry.
+        """
+        if self.idempotent and self.idempotency_key is None:
+            self.idempotency_key = new_key()
+        if self.idempotency_key is not None:
+            check_header_value("idempotency_key", self.idempotency_key)
+        options = self.options
+        if "timeout" in options:
+            resolve_timeout(options["timeout"], "timeout")
+        for name, value in (options.get("extra_headers") or {}).items():
+            check_header_value(f"extra_headers[{name!r}]", value, header=name)
+        if self.json is not None:
+            for name, value in self.json.items() if isinstance(self.json, dict) else ():
+                check_json_value(value, name)
+        for name, value in (options.get("extra_body") or {}).items():
+            check_json_value(value, f"extra_body[{name!r}]")
+        for name, value in (options.get("extra_query") or {}).items():
+            check_json_value(value, f"extra_query[{name!r}]")
+        if self.query or options.get("extra_query"):
+            params: list[tuple[str, Any]] = list(self.query_params())
+            length = len(str(httpx.QueryParams(params)))
+            if length > MAX_QUERY_LENGTH:
+                raise ValueError(
+                    f"the query string would be {length:,} characters long; the limit is "
+                    f"{MAX_QUERY_LENGTH:,} (check extra_query and list arguments)"
+                )
 
     def body_json(self) -> Any:
         body = self.json
@@ -69,13 +127,63 @@ class Call(Generic[T]):
         extra = self.options.get("extra_query")
         if extra:
             merged.update(extra)
-        return list(_encode_query(merged))
+        return _encode_query(merged)
 
+    # ---- after a 2xx -------------------------------------------------------------------------
     def read(self, response: httpx.Response) -> T:
-        """Decode ``response`` (2xx) into the result, remembering the response on it."""
+        """Decode ``response`` (2xx) into the result, remembering the response on it.
+
+        Whatever the body holds, the caller gets the result or an `APIResponseValidationError`
+        that carries the idempotency key: a raw decoding exception would lose the one thing that
+        recovers a create the server has committed.
+        """
         info = ResponseInfo.from_httpx(response, self.idempotency_key)
-        body = json.loads(response.content) if response.content else None
-        return attach_response(self.parse(body), info)
+        content = response.content
+        try:
+            body = json.loads(content) if content else None
+        except (ValueError, RecursionError) as exc:
+            # ValueError covers bad JSON and bytes that are not UTF-8 (UnicodeDecodeError).
+            raise self._unreadable(response, f"the body is not JSON ({_reason(exc)})") from exc
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = body["error"].get("code")
+            raise self._unreadable(
+                response, f"a {response.status_code} answer carries an error envelope ({code!r})"
+            )
+        try:
+            result = self.parse(body)
+        except (pydantic.ValidationError, TypeError, ValueError, KeyError, RecursionError) as exc:
+            raise self._unreadable(
+                response, f"the body does not have the expected shape ({_reason(exc)})"
+            ) from exc
+        return attach_response(result, info)
+
+    def _unreadable(self, response: httpx.Response, why: str) -> APIResponseValidationError:
+        request = response.request
+        message = f"{request.method} {request.url.path} answered {response.status_code} but {why}"
+        return APIResponseValidationError(
+            message,
+            response=response,
+            body=_excerpt(response.content),
+            idempotency_key=self.idempotency_key,
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0] if exc.error_count() else None
+        if first is not None:
+            where = ".".join(str(part) for part in first["loc"]) or "body"
+            return f"{exc.error_count()} error(s); first at {where}: {first['msg']}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
+def _excerpt(content: bytes) -> str | None:
+    if not content:
+        return None
+    text = content[: _EXCERPT * 4].decode("utf-8", "replace")
+    return text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else "")
 
 
 def _encode_query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -86,7 +194,7 @@ def _encode_query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
         if isinstance(value, bool):
             out.append((key, "true" if value else "false"))
         elif isinstance(value, (list, tuple)):
-            # The API takes lists comma-separated (endpoints.md §6.1).
+            # The API takes lists comma-separated (spec/openapi.yaml, e.g. usage_list group_by).
             out.append((key, ",".join(str(v) for v in value)))
         elif hasattr(value, "isoformat"):
             out.append((key, _rfc3339(value)))
@@ -96,17 +204,8 @@ def _encode_query(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def _rfc3339(value: Any) -> str:
-    # Naive datetimes are taken as UTC: the API speaks UTC only (conventions.md §9).
+    # Naive datetimes are taken as UTC: the API speaks UTC only.
     if getattr(value, "tzinfo", False) is None and hasattr(value, "hour"):
         return f"{value.isoformat()}Z"
     text: str = value.isoformat()
     return text.replace("+00:00", "Z")
-
-
-def compact(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop ``None`` values: the SDK sends only the fields the caller set (conventions.md §7.2)."""
-    return {k: v for k, v in mapping.items() if v is not None}
-
-
-def sequence_or_none(value: Sequence[Any] | None) -> list[Any] | None:
-    return list(value) if value is not None else None

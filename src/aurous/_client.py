@@ -2,52 +2,71 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import os
+import ssl
+import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
-from typing_extensions import Self
+from typing_extensions import Self, TypedDict, Unpack
 
 from ._clock import SYSTEM_CLOCK, Clock
 from ._constants import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RATE_LIMIT_WAIT,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_LOG,
 )
+from ._drivers import run_async, run_sync
 from ._errors import AurousError
-from ._operations import Async, Mode, Sync, run_async, run_sync
-from ._transport import AsyncTransport, SyncTransport, check_header_value
+from ._flow import Flow
+from ._operations import Async, Mode, Sync, namespace
+from ._pacing import Pacer
+from ._transport import AsyncTransport, SyncTransport
+from ._validation import check_header_value, resolve_timeout
+from .resources import (
+    BalanceNamespace,
+    Characters,
+    Files,
+    Images,
+    Loras,
+    PricingNamespace,
+    TeamNamespace,
+    Usage,
+    VideoLoras,
+    Videos,
+    WebhookEndpoints,
+)
 
 if TYPE_CHECKING:
-    from .resources import (
-        BalanceNamespace,
-        Characters,
-        Files,
-        Images,
-        Loras,
-        PricingNamespace,
-        TeamNamespace,
-        Usage,
-        VideoLoras,
-        Videos,
-        WebhookEndpoints,
-    )
     from .webhooks import Webhooks
 
-__all__ = ["AsyncClient", "Client"]
+__all__ = ["AsyncClient", "Client", "ClientOptions"]
 
 M = TypeVar("M", bound=Mode)
 H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 
 logger = logging.getLogger("aurous")
 
-_UNSET: Any = object()
+
+class ClientOptions(TypedDict, total=False):
+    """The options `Client.with_options` can change (the constructor's keyword arguments)."""
+
+    api_key: str
+    base_url: str
+    api_version: str | None
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    max_rate_limit_wait: float
+    default_headers: Mapping[str, str]
 
 
 def _setup_logging() -> None:
@@ -62,16 +81,47 @@ def _setup_logging() -> None:
     logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
 
 
-def _resolve_timeout(timeout: Any) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    if timeout is None:
-        return httpx.Timeout(None)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or httpx.Timeout, not {timeout!r}")
-    if timeout <= 0:
-        raise ValueError(f"timeout must be positive, got {timeout!r}")
-    return httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
+def _client_timeout(value: Any) -> httpx.Timeout:
+    timeout = resolve_timeout(value)
+    if isinstance(value, (int, float)):
+        # A plain number bounds each phase, but a host that does not answer in 5 s will not.
+        return httpx.Timeout(float(value), connect=min(5.0, float(value)))
+    return timeout
+
+
+_ssl_lock = threading.Lock()
+_ssl_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per trust settings, shared by every client the SDK creates.
+
+    Building one loads the CA bundle (tens of milliseconds and most of a client's memory); an
+    ``SSLContext`` is safe to share, so clients created per request cost almost nothing.
+    """
+    key = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+    context = _ssl_contexts.get(key)
+    if context is None:
+        with _ssl_lock:
+            context = _ssl_contexts.get(key)
+            if context is None:
+                context = _ssl_contexts[key] = httpx.create_ssl_context(trust_env=True)
+    return context
+
+
+def _check_api_key(api_key: Any) -> str:
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    try:
+        check_header_value("api_key", api_key)
+    except ValueError:
+        # Name the problem without echoing the key itself.
+        raise ValueError(
+            "api_key contains characters that cannot be sent in an HTTP header (non-ASCII, "
+            "or control characters such as a line break): copy the key again from the dashboard "
+            "(a placeholder like 'al_live_…' contains a non-ASCII '…')"
+        ) from None
+    return api_key
 
 
 class _BaseClient(Generic[M, H]):
@@ -83,30 +133,30 @@ class _BaseClient(Generic[M, H]):
     _http_class: type[H]
     _transport_class: type[SyncTransport] | type[AsyncTransport]
 
-    images: Images[M]
-    """Image generations: create, estimate, retrieve, cancel, list, wait, download, batch."""
-    videos: Videos[M]
-    """Video generations: create, estimate, retrieve, cancel, wait, download."""
-    balance: BalanceNamespace[M]
-    """The team's credit balance."""
-    pricing: PricingNamespace[M]
-    """The rate card of the pinned API version."""
-    team: TeamNamespace[M]
-    """The team the API key belongs to."""
-    loras: Loras[M]
-    """Image LoRAs (styles)."""
-    video_loras: VideoLoras[M]
-    """Video LoRAs (models)."""
-    files: Files[M]
-    """Uploaded reference and frame images."""
-    webhook_endpoints: WebhookEndpoints[M]
-    """Registered webhook endpoints."""
-    characters: Characters[M]
-    """Reusable characters and their reference images."""
-    usage: Usage[M]
-    """Usage buckets and per-request usage events."""
-    webhooks: Webhooks
-    """Verify and parse incoming webhook deliveries (no I/O)."""
+    if TYPE_CHECKING:
+        images: Images[M]
+        videos: Videos[M]
+        balance: BalanceNamespace[M]
+        pricing: PricingNamespace[M]
+        team: TeamNamespace[M]
+        loras: Loras[M]
+        video_loras: VideoLoras[M]
+        files: Files[M]
+        webhook_endpoints: WebhookEndpoints[M]
+        characters: Characters[M]
+        usage: Usage[M]
+    else:
+        images = namespace(Images)
+        videos = namespace(Videos)
+        balance = namespace(BalanceNamespace)
+        pricing = namespace(PricingNamespace)
+        team = namespace(TeamNamespace)
+        loras = namespace(Loras)
+        video_loras = namespace(VideoLoras)
+        files = namespace(Files)
+        webhook_endpoints = namespace(WebhookEndpoints)
+        characters = namespace(Characters)
+        usage = namespace(Usage)
 
     def __init__(
         self,
@@ -116,6 +166,8 @@ class _BaseClient(Generic[M, H]):
         api_version: str | None = DEFAULT_API_VERSION,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        pacing: bool = True,
+        max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         default_headers: Mapping[str, str] | None = None,
         http_client: H | None = None,
     ) -> None:
@@ -126,84 +178,90 @@ class _BaseClient(Generic[M, H]):
             raise AurousError(
                 f"No API key given. Pass api_key=... or set the {ENV_API_KEY} environment variable."
             )
-        if not isinstance(api_key, str):
-            raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
-        check_header_value("X-Api-Key", api_key)
+        _check_api_key(api_key)
         base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if api_version is not None and not isinstance(api_version, str):
-            raise TypeError(f"api_version must be a str or None, not {type(api_version).__name__}")
+        if api_version is not None:
+            check_header_value("api_version", api_version)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a non-negative int, got {max_retries!r}")
+        if not isinstance(pacing, bool):
+            raise TypeError(f"pacing must be True or False, not {pacing!r}")
+        if (
+            isinstance(max_rate_limit_wait, bool)
+            or not isinstance(max_rate_limit_wait, (int, float))
+            or math.isnan(max_rate_limit_wait)
+            or max_rate_limit_wait < 0
+        ):
+            raise ValueError(
+                f"max_rate_limit_wait must be a number of seconds >= 0, got {max_rate_limit_wait!r}"
+            )
         headers = dict(default_headers or {})
         for name, value in headers.items():
-            check_header_value(name, value)
-        self._api_key = api_key
-        self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.timeout = _resolve_timeout(timeout)
-        self.max_retries = max_retries
-        self.default_headers = headers
-        self._clock: Clock = SYSTEM_CLOCK
+            check_header_value(f"default_headers[{name!r}]", value, header=name)
         if http_client is not None and not isinstance(http_client, self._http_class):
             raise TypeError(
                 f"http_client must be an {self._http_class.__module__}.{self._http_class.__name__}"
             )
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.api_version = api_version
+        self.timeout = _client_timeout(timeout)
+        self.max_retries = max_retries
+        self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.default_headers = headers
+        self._clock: Clock = SYSTEM_CLOCK
         self._owns_http = http_client is None
         self._http: H = http_client or self._http_class(
-            timeout=self.timeout, follow_redirects=False
+            timeout=self.timeout, follow_redirects=False, verify=_shared_ssl_context()
         )
-        self._transport = self._transport_class(self._http, **self._transport_options())  # type: ignore[arg-type]
-        self._init_namespaces()
+        self._pacer = Pacer() if pacing else None
+        self._setup()
 
-    def with_options(self, **changes: Any) -> Self:
-        """A copy with some options changed (``timeout``, ``max_retries`` …) sharing the connections."""
-        clone = type(self)(http_client=self._http, **self._options_for_copy(changes))
-        clone._owns_http = False
-        clone._set_clock(self._clock)
-        return clone
+    def _setup(self) -> None:
+        self._transport = self._transport_class(
+            self._http,  # type: ignore[arg-type]
+            api_key=self._api_key,
+            base_url=self.base_url,
+            api_version=self.api_version,
+            default_headers=self.default_headers,
+            clock=self._clock,
+        )
+        self._flow = Flow(
+            clock=self._clock,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            max_rate_limit_wait=self.max_rate_limit_wait,
+            pacer=self._pacer,
+        )
 
-    def _transport_options(self) -> dict[str, Any]:
-        return {
-            "api_key": self._api_key,
-            "base_url": self.base_url,
-            "api_version": self.api_version,
-            "timeout": self.timeout,
-            "max_retries": self.max_retries,
-            "default_headers": self.default_headers,
-            "clock": self._clock,
-        }
-
-    def _init_namespaces(self) -> None:
-        from . import resources
+    @functools.cached_property
+    def webhooks(self) -> Webhooks:
+        """Verify and parse incoming webhook deliveries (no I/O; secret from the environment)."""
+        # Deferred (down the layers): the verifier loads when a program receives webhooks.
         from .webhooks import Webhooks
 
-        self.images = resources.Images(self)
-        self.videos = resources.Videos(self)
-        self.balance = resources.BalanceNamespace(self)
-        self.pricing = resources.PricingNamespace(self)
-        self.team = resources.TeamNamespace(self)
-        self.loras = resources.Loras(self)
-        self.video_loras = resources.VideoLoras(self)
-        self.files = resources.Files(self)
-        self.webhook_endpoints = resources.WebhookEndpoints(self)
-        self.characters = resources.Characters(self)
-        self.usage = resources.Usage(self)
-        self.webhooks = Webhooks()
+        return Webhooks()
 
-    def _set_clock(self, clock: Clock) -> None:
-        """Use ``clock`` for sleeping and timing (the emulator's manual clock, in tests)."""
-        self._clock = clock
-        self._transport.clock = clock
+    @property
+    def pacing(self) -> bool:
+        """Whether this client paces its requests to the team's limits (``pacing=`` option)."""
+        return self._pacer is not None
 
-    def _options_for_copy(self, changes: dict[str, Any]) -> dict[str, Any]:
-        current = {
+    def with_options(self, **changes: Unpack[ClientOptions]) -> Self:
+        """A copy with some options changed (``timeout``, ``max_retries`` …).
+
+        The copy shares the connection pool and the pacing state: it is the same team, the
+        same limits.
+        """
+        current: dict[str, Any] = {
             "api_key": self._api_key,
             "base_url": self.base_url,
             "api_version": self.api_version,
             "timeout": self.timeout,
             "max_retries": self.max_retries,
+            "max_rate_limit_wait": self.max_rate_limit_wait,
             "default_headers": self.default_headers,
         }
         unknown = set(changes) - set(current)
@@ -211,12 +269,23 @@ class _BaseClient(Generic[M, H]):
             raise TypeError(
                 f"with_options() got unexpected option(s): {', '.join(sorted(unknown))}"
             )
-        return {**current, **changes}
+        clone = type(self)(http_client=self._http, pacing=False, **{**current, **changes})
+        clone._owns_http = False
+        clone._pacer = self._pacer
+        clone._clock = self._clock
+        clone._setup()
+        return clone
+
+    def _set_clock(self, clock: Clock) -> None:
+        """Use ``clock`` for sleeping and timing (the emulator's manual clock, in tests)."""
+        self._clock = clock
+        self._transport.clock = clock
+        self._flow.set_clock(clock)
 
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} base_url={self.base_url!r} api_version={self.api_version!r}"
-            f" max_retries={self.max_retries}>"
+            f" max_retries={self.max_retries} pacing={self.pacing}>"
         )
 
 
@@ -226,12 +295,22 @@ class Client(_BaseClient[Sync, httpx.Client]):
     >>> client = aurous.Client()  # key from AUROUS_API_KEY
     >>> g = client.images.create_and_wait(prompt="a lighthouse at dusk")
 
+    One client can be shared by many threads: it paces the team's rate limits and concurrency
+    limit for all of them.
+
     Args:
         api_key: Your API key; defaults to the ``AUROUS_API_KEY`` environment variable.
         base_url: API origin; defaults to ``AUROUS_BASE_URL``, else ``https://api.aurous-labs.com``.
         api_version: Sent as ``Aurous-Version`` (default ``"2026-05-15"``); ``None`` sends none.
         timeout: Per-request timeout in seconds or an ``httpx.Timeout`` (default 60 s, 5 s connect).
-        max_retries: Automatic retries of failures that are safe to retry (default 3).
+        max_retries: Automatic retries of failures that are safe to retry (default 3). Waiting
+            for a rate limit is not a retry: it is bounded by ``max_rate_limit_wait``.
+        pacing: Space requests by the rate-limit headers and hold creates back at the team's
+            concurrency limit (default True); False sends at once and retries 429s like any
+            failure.
+        max_rate_limit_wait: Seconds one call may spend waiting for rate limits (default 60)
+            before it raises `aurous.RateLimitError`; ``wait``/``create_and_wait`` use their own
+            deadline instead.
         default_headers: Extra headers sent on every request.
         http_client: Your own ``httpx.Client`` (proxies, limits, transports). The SDK never closes
             a client it did not create.
@@ -259,7 +338,8 @@ class AsyncClient(_BaseClient[Async, httpx.AsyncClient]):
     >>> async with aurous.AsyncClient() as client:
     ...     g = await client.images.create_and_wait(prompt="a lighthouse at dusk")
 
-    Takes the same options as `Client`; ``http_client`` is an ``httpx.AsyncClient``.
+    Takes the same options as `Client`; ``http_client`` is an ``httpx.AsyncClient``. One client
+    can serve every request of a web application: it paces the team's limits for all its tasks.
     """
 
     _is_async = True

@@ -9,8 +9,8 @@ DEFAULT_API_VERSION = "2026-05-15"
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 3
 MAX_REDIRECTS = 5
-MAX_RETRY_WAIT = 60.0
-"""Longest a single 429 wait may last, whatever the server asks."""
+DEFAULT_MAX_RATE_LIMIT_WAIT = 60.0
+"""Seconds one call may spend waiting for rate limits before it raises (``max_rate_limit_wait``)."""
 INITIAL_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 ENV_API_KEY = "AUROUS_API_KEY"

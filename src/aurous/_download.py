@@ -1,9 +1,13 @@
-"""Downloading a generation's outputs to disk: streamed, atomic, resumable (endpoints.md §3.6).
+"""Downloading a generation's outputs to disk: streamed, atomic, resumable.
 
 Every output is streamed into a temporary file next to its destination; only when *all* outputs
 are complete are they moved into place (``os.replace``, or a no-clobber hard link when
 ``overwrite=False``). Any failure — HTTP error, dropped connection, a raising ``on_progress``,
-Ctrl-C — removes the temporary files and leaves nothing at the destination paths.
+Ctrl-C — removes the temporary files and leaves the destination paths as they were (a file that
+``overwrite=True`` was about to replace is put back).
+
+A temporary file is locked while it is written, so one left behind by a killed process (SIGKILL
+gives no chance to clean up) is recognised and removed by the next download of that output.
 
 A body that breaks off mid-stream is resumed with ``Range: bytes=<have>-`` (the video route
 answers ``206``; the image route ignores ``Range`` and answers ``200``, which restarts the file),
@@ -18,6 +22,7 @@ import errno
 import mimetypes
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
@@ -26,13 +31,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from . import _filelock
 from ._call import Call
 from ._errors import APIConnectionError, AurousError
-from ._operations import ReadChunks, Sleep, Steps
-from ._response import ResponseInfo
+from ._requests import retrieve_call
 from ._retry import backoff_delay
+from ._steps import ReadChunks, Sleep, Steps
 from ._types import RequestOptions
-from ._wait import RequestPacer
 from .types import Generation
 
 __all__ = ["OnProgress", "download_steps", "extension_for"]
@@ -69,17 +74,15 @@ def extension_for(content_type: str | None, url: str) -> str:
     return suffix if suffix and suffix.isalnum() else "bin"
 
 
-def _output_path(generation: Generation) -> str:
-    """The output route of ``generation`` (asked when it has no output URL, to get the 422)."""
+def _output_route(generation: Generation) -> str:
+    """The output route of ``generation`` (its downloads are paced as one kind of request)."""
     if generation.kind == "video":
-        return f"/v1/videos/{generation.id}/output"
-    return f"/v1/images/{generation.id}/output/0"
+        return "/v1/videos/{generation_id}/output"
+    return "/v1/images/{generation_id}/output/{n}"
 
 
 def _fresh_succeeded(target: Generation | str) -> Steps[Generation]:
     """A succeeded row with its output URLs; otherwise the API's own error (422 / 404)."""
-    from .resources._generation_base import retrieve_call  # the namespace imports this module
-
     if isinstance(target, Generation) and target.is_succeeded and target.outputs:
         return target
     if isinstance(target, Generation):
@@ -88,15 +91,17 @@ def _fresh_succeeded(target: Generation | str) -> Steps[Generation]:
         generation_id = target
     else:
         raise TypeError(f"expected a Generation or a generation id, got {target!r:.60}")
-    generation: Generation = yield retrieve_call(generation_id, RequestOptions())
+    generation = yield from retrieve_call(generation_id, RequestOptions())
     if generation.is_succeeded and generation.outputs:
         return generation
     # Let the API say why there is nothing to download: 422 output_not_available (typed
     # InvalidRequestError) for a row that is in flight or ended without output.
-    probe: Call[Any] = Call("GET", _output_path(generation), raw=True, headers={"Accept": "*/*"})
-    yield probe
+    route = _output_route(generation)
+    path = route.format(generation_id=generation.id, n=0)
+    probe: Call[Any] = Call("GET", path, raw=True, headers={"Accept": "*/*"}, route=f"GET {route}")
+    yield from probe
     # It finished between the two requests: read the row again.
-    generation = yield retrieve_call(generation_id, RequestOptions())
+    generation = yield from retrieve_call(generation_id, RequestOptions())
     if generation.is_succeeded and generation.outputs:
         return generation
     raise AurousError(f"generation {generation_id} has status {generation.status!r} and no output")
@@ -119,6 +124,7 @@ class _Part:
     """One output being downloaded into a temporary file."""
 
     url: str
+    route: str
     temp: Path
     file: IO[bytes]
     have: int = 0
@@ -159,9 +165,7 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(raw) if raw is not None and raw.strip().isdigit() else None
 
 
-def _fetch(
-    part: _Part, progress: _Progress, max_retries: int, pacer: RequestPacer | None
-) -> Steps[None]:
+def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
     """Stream ``part.url`` into ``part.file``, resuming after a broken body."""
     failures = 0
     while True:
@@ -169,24 +173,16 @@ def _fetch(
         headers = {"Accept": "*/*", "Accept-Encoding": "identity"}
         if part.have:
             headers["Range"] = f"bytes={part.have}-"
-        call: Call[Any] = Call(
+        call: Call[httpx.Response] = Call(
             "GET",
             urlsplit(part.url).path,
             absolute_url=part.url,
             raw=True,
             stream=True,
             headers=headers,
+            route=part.route,
         )
-        if pacer is not None:
-            yield from pacer.acquire()
-        try:
-            response: httpx.Response = yield call
-        except AurousError:
-            if pacer is not None:
-                yield from pacer.observe(None)
-            raise
-        if pacer is not None:
-            yield from pacer.observe(ResponseInfo.from_httpx(response))
+        response = yield from call
         resumed = _parse_content_range(response.headers.get("content-range"))
         if response.status_code == 206 and resumed is not None and resumed[0] <= part.have:
             start, size = resumed
@@ -220,8 +216,13 @@ def _fetch(
             failures += 1
             if failures > max_retries:
                 raise
-            yield Sleep(backoff_delay(failures))
+            yield Sleep(backoff_delay(failures), "backoff")
             continue
+        if part.size is not None and part.have > part.size:
+            raise APIConnectionError(
+                f"GET {urlsplit(part.url).path}: body has {part.have} bytes, more than the "
+                f"{part.size} announced"
+            )
         if part.size is not None and part.have < part.size:
             # The server closed the body early without a transport error: resume as well.
             failures += 1
@@ -255,21 +256,64 @@ def _current_umask() -> int:
 
 
 def _commit(parts: list[_Part], overwrite: bool) -> list[Path]:
-    placed: list[Path] = []
+    """Move every finished temporary file into place, all or nothing."""
+    placed: list[tuple[Path, Path | None]] = []  # (target, backup of the file it replaced)
     try:
         for part in parts:
             assert part.target is not None
             if overwrite:
+                backup = _set_aside(part.target)
+                placed.append((part.target, backup))
                 os.replace(part.temp, part.target)
             else:
                 _place_new(part.temp, part.target)
-            placed.append(part.target)
+                placed.append((part.target, None))
     except BaseException:
-        for path in placed:
+        for target, backup in reversed(placed):
             with contextlib.suppress(OSError):
-                path.unlink()
+                if backup is not None:
+                    os.replace(backup, target)
+                else:
+                    target.unlink()
         raise
-    return placed
+    for _, backup in placed:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                backup.unlink()
+    return [target for target, _ in placed]
+
+
+def _set_aside(target: Path) -> Path | None:
+    """A second name for the file ``target`` holds (if any), to put it back on failure."""
+    if not target.is_file():
+        return None
+    backup = target.with_name(f".{target.name}.{os.getpid()}.bak")
+    with contextlib.suppress(FileNotFoundError):
+        backup.unlink()
+    try:
+        os.link(target, backup)
+    except OSError:
+        shutil.copy2(target, backup)  # no hard links on this file system
+    return backup
+
+
+def _remove_orphans(directory: Path, stem: str, n: int) -> None:
+    """Delete temporary files of this output left by a killed download (nobody holds their lock)."""
+    for path in directory.glob(f".{stem}-{n}.*.part"):
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            if _filelock.try_lock(fd):
+                if os.name == "nt":  # pragma: no cover - Windows cannot delete an open file
+                    os.close(fd)
+                    fd = -1
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
 
 def _place_new(temp: Path, target: Path) -> None:
@@ -294,7 +338,6 @@ def download_steps(
     overwrite: bool,
     on_progress: OnProgress | None,
     max_retries: int,
-    pacer: RequestPacer | None = None,
 ) -> Steps[list[Path]]:
     """Download every output of ``target`` into ``dest``; return the paths written, in order."""
     raw = os.fspath(dest)
@@ -319,18 +362,22 @@ def download_steps(
             clash = sorted(directory.glob(f"{stem}-{n}.*"))
             if clash:
                 raise _refuse(clash[0])
+    route = f"GET {_output_route(generation)}"
     progress = _Progress(on_progress, len(urls))
     with _temp_parts() as parts:
         for n, url in enumerate(urls):
+            _remove_orphans(directory, stem, n)
             fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{stem}-{n}.", suffix=".part")
+            _filelock.try_lock(fd)  # held until the file is closed: marks it as being written
             # mkstemp makes private 0o600 files; outputs get the mode any new file would get.
             os.chmod(temp, 0o666 & ~_current_umask())
-            part = _Part(url, Path(temp), os.fdopen(fd, "wb"))
+            part = _Part(url, route, Path(temp), os.fdopen(fd, "wb"))
             parts.append(part)
-            yield from _fetch(part, progress, max_retries, pacer)
+            yield from _fetch(part, progress, max_retries)
             part.file.flush()
             os.fsync(part.file.fileno())
-            part.file.close()
+            if os.name == "nt":  # pragma: no cover - Windows cannot move an open file
+                part.file.close()
             progress.finished_bytes += part.have
             progress.sizes.append(part.size if part.size is not None else part.have)
             name = f"{stem}-{n}.{extension_for(part.content_type, url)}"

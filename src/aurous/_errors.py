@@ -14,10 +14,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AurousError",
     "AuthenticationError",
+    "BudgetExceededError",
     "GenerationFailedError",
     "IdempotencyKeyInUseError",
     "InsufficientBalanceError",
@@ -169,6 +171,61 @@ class ServerError(APIStatusError):
     """5xx: the server failed. Retried automatically when the request is safe to repeat."""
 
 
+class APIResponseValidationError(AurousError):
+    """A 2xx answer the SDK cannot read: not JSON, not UTF-8, the wrong shape, an error envelope.
+
+    The server may have done the work (a create is committed once it answers 2xx), so this
+    carries what is needed to recover it: ``idempotency_key`` (send the create again with it to
+    get the generation back), ``request_id`` (for support), ``response`` and a ``body`` excerpt.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response | None,
+        body: str | None = None,
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.response = response
+        """The ``httpx.Response`` (``None`` when the problem spans several responses)."""
+        self.status_code = response.status_code if response is not None else None
+        self.body = body
+        """The start of the body as text (at most 300 characters), or ``None`` when unreadable."""
+        self.request_id: str | None = request_id or (
+            response.headers.get("aurous-request-id") if response is not None else None
+        )
+        self.idempotency_key = idempotency_key
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.request_id:
+            text += f" [request_id: {self.request_id}]"
+        if self.idempotency_key:
+            text += f" [idempotency_key: {self.idempotency_key}]"
+        return text
+
+
+class BudgetExceededError(AurousError):
+    """A batch item was not started: its cost would take the batch past ``max_credits``.
+
+    ``spent`` is what the batch had committed or held when it stopped starting items, ``cost``
+    this item's estimated price and ``max_credits`` the cap. Nothing was sent for the item; a
+    resumed run with a larger cap starts it.
+    """
+
+    def __init__(
+        self, message: str, *, max_credits: float, spent: float, cost: float | None
+    ) -> None:
+        super().__init__(message)
+        self.max_credits = max_credits
+        self.spent = spent
+        self.cost = cost
+
+
 class WaitTimeoutError(AurousError):
     """``wait()`` reached its deadline before the generation finished.
 
@@ -181,12 +238,29 @@ class WaitTimeoutError(AurousError):
 
 
 class GenerationFailedError(AurousError):
-    """A generation ended without output (failed, cancelled, expired, moderation_rejected, …)."""
+    """A generation ended without output (failed, cancelled, expired, moderation_rejected, …).
 
-    def __init__(self, message: str, *, generation: Generation) -> None:
-        super().__init__(message)
+    The message names the generation, its status, the API's error message and what happened to
+    the credits; ``generation`` is the terminal row.
+    """
+
+    def __init__(self, message: str | None = None, *, generation: Generation) -> None:
+        super().__init__(message or _failure_message(generation))
         self.generation = generation
         self.error_message: str | None = generation.error_message
+
+
+def _failure_message(generation: Generation) -> str:
+    text = f"generation {generation.id} ended with status {generation.status!r}"
+    if generation.error_message:
+        text += f": {generation.error_message}"
+    cost = generation.cost
+    if cost is None:
+        return text
+    # A terminal row without output holds no charge: the hold was released (cost 0 in every part).
+    if cost.amount == 0:
+        return text + " (no credits were charged; the hold was released)"
+    return text + f" ({cost.amount:g} credits were charged)"
 
 
 class WebhookVerificationError(AurousError):

@@ -1,45 +1,40 @@
-"""Every SDK method is written once, as an IO-free generator of steps; two drivers do the I/O.
+"""Namespaces and their methods: one definition, a sync form on `Client` and a coroutine on `AsyncClient`.
 
-A method body ``yield``s a `Call` (and gets back its parsed result), a `Sleep`, a `Now` (gets back a
-monotonic reading) or a `ReadChunks`. `run_sync` performs the steps with blocking I/O and
-`run_async` with ``await``. The `operation` descriptor gives each namespace method its typed form:
-``Client.images.create(...) -> Generation`` and ``AsyncClient.images.create(...)`` as a coroutine,
-from one definition (DESIGN.md principle 1).
+A namespace method is written once, as a generator of steps (`aurous._steps`), and decorated with
+`operation`. The descriptor gives it its two forms — ``client.images.create(...) -> Generation`` and
+``await aclient.images.create(...)`` — and an honest face: each bound method carries the real
+``__signature__`` (keyword parameters spelled out from the TypedDict, the model as return type)
+and the docstring, so ``help()``, ``inspect.signature``, IPython and editors without a type
+checker show the parameters. Arguments are checked against that signature before any step runs.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
+import inspect
+import typing
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, get_args, overload
 
-import httpx
 from typing_extensions import ParamSpec, Self
 
-from ._call import Call
-from ._errors import APIConnectionError, APITimeoutError
-from ._validation import argument_checker
+from ._drivers import run_async, run_sync
+from ._steps import Steps
+from ._validation import argument_checker, public_signature
 
 if TYPE_CHECKING:
     from ._client import _BaseClient
-    from ._pagination import AsyncPager, BasePage, SyncPage
 
 __all__ = [
     "Async",
+    "Method",
     "ModeT",
     "Namespace",
-    "Now",
-    "PageRequest",
-    "ReadChunks",
-    "Sleep",
-    "Steps",
+    "NamespaceAttribute",
+    "Operation",
     "Sync",
+    "namespace",
     "operation",
-    "page_request",
-    "paginated",
-    "run_async",
-    "run_sync",
 ]
 
 P = ParamSpec("P")
@@ -63,30 +58,6 @@ class Async(Mode):
     pass
 
 
-@dataclasses.dataclass(frozen=True)
-class Sleep:
-    """Wait this many seconds (on the client's clock)."""
-
-    seconds: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Now:
-    """Ask for a monotonic time reading (on the client's clock)."""
-
-
-@dataclasses.dataclass(frozen=True)
-class ReadChunks:
-    """Stream ``response``'s body into ``sink`` chunk by chunk, then close the response."""
-
-    response: httpx.Response
-    sink: Callable[[bytes], None]
-
-
-Step = Call[Any] | Sleep | Now | ReadChunks
-Steps = Generator[Step, Any, T]
-
-
 class Namespace(Generic[M]):
     """A group of API methods (``client.images``, ``client.files`` …) bound to one client."""
 
@@ -97,121 +68,110 @@ class Namespace(Generic[M]):
         return f"<{type(self).__name__} namespace>"
 
 
-class _Driver:
-    """Performs steps with blocking I/O."""
+class NamespaceAttribute:
+    """A namespace on a client (``client.images``) or on another namespace (``characters.uploads``).
 
-    def __init__(self, transport: Any, clock: Any) -> None:
-        self.transport = transport
-        self.clock = clock
+    On the class it is the namespace class, so ``help(aurous.Client.images.create)`` works; on an
+    instance it is that instance's namespace, built on first use (a client that never touches
+    ``characters`` never builds it).
+    """
 
-    def perform(self, step: Step) -> Any:
-        if isinstance(step, Call):
-            response = self.transport.send(step)
-            return response if step.raw else step.read(response)
-        if isinstance(step, Sleep):
-            self.clock.sleep(step.seconds)
-            return None
-        if isinstance(step, Now):
-            return self.clock.monotonic()
-        try:
-            for chunk in step.response.iter_bytes():
-                step.sink(chunk)
-        except httpx.TransportError as exc:
-            raise _stream_error(exc, step.response) from exc
-        finally:
-            step.response.close()
-        return None
+    def __init__(self, cls: type[Namespace[Any]]) -> None:
+        self._cls = cls
+        self._name = cls.__name__
+        self.__doc__ = cls.__doc__
 
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
 
-class _AsyncDriver(_Driver):
-    """Performs steps with ``await``."""
+    def __get__(self, inst: Any, owner: type[Any]) -> Any:
+        if inst is None:
+            return self._cls
+        found = inst.__dict__.get(self._name)
+        if found is None:
+            client = inst._client if isinstance(inst, Namespace) else inst
+            found = inst.__dict__[self._name] = self._cls(client)
+        return found
 
-    async def aperform(self, step: Step) -> Any:
-        if isinstance(step, Call):
-            response = await self.transport.send(step)
-            return response if step.raw else step.read(response)
-        if isinstance(step, Sleep):
-            await self.clock.asleep(step.seconds)
-            return None
-        if isinstance(step, Now):
-            return self.clock.monotonic()
-        try:
-            async for chunk in step.response.aiter_bytes():
-                step.sink(chunk)
-        except httpx.TransportError as exc:
-            raise _stream_error(exc, step.response) from exc
-        finally:
-            await step.response.aclose()
-        return None
+    def __set__(self, inst: Any, value: Any) -> None:
+        inst.__dict__[self._name] = value
 
 
-def _stream_error(exc: httpx.TransportError, response: httpx.Response) -> APIConnectionError:
-    """A body that broke off mid-stream surfaces as the SDK's connection error, like a send."""
-    request = response.request
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    return cls(
-        f"reading the body of {request.method} {request.url.path} failed: {type(exc).__name__}",
-        request=request,
-    )
+def namespace(cls: type[Namespace[Any]]) -> Any:
+    """Declare ``cls`` as a namespace attribute (see `NamespaceAttribute`)."""
+    return NamespaceAttribute(cls)
 
 
-def run_sync(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
-    """Drive ``steps`` to completion with blocking I/O and return the method's result."""
-    driver = _Driver(client._transport, client._clock)
-    try:
-        step = next(steps)
-        while True:
-            try:
-                value = driver.perform(step)
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        # After Ctrl-C or task cancellation the method is still suspended: close it so its
-        # clean-up (e.g. removing a partial download) runs now, not whenever it is collected.
-        steps.close()
+class Method(Generic[P]):
+    """Base of the method descriptors: the public signature, the argument check, caching.
 
+    The signature and the check are built on first use (annotations name models whose modules
+    import this one), then shared by every client. A bound method is built once per namespace
+    instance and stored on it, so later lookups do not come back here.
+    """
 
-async def run_async(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
-    """Drive ``steps`` to completion with ``await`` and return the method's result."""
-    driver = _AsyncDriver(client._transport, client._clock)
-    try:
-        step = next(steps)
-        while True:
-            try:
-                value = await driver.aperform(step)
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        # After Ctrl-C or task cancellation the method is still suspended: close it so its
-        # clean-up (e.g. removing a partial download) runs now, not whenever it is collected.
-        steps.close()
-
-
-class _Checked:
     _fn: Callable[..., Any]
-    _check: Callable[..., None] | None = None
 
-    def _checker(self) -> Callable[..., None]:
-        # Built on first use: annotations refer to models that import this module.
-        if self._check is None:
-            self._check = argument_checker(self._fn)
-        return self._check
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self._fn = fn
+        self._name = fn.__name__
+        self._spec: tuple[inspect.Signature, Callable[..., None]] | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    def _returns(self, returned: Any, is_async: bool) -> Any:
+        """The public return annotation, given what ``fn`` is annotated to return."""
+        return returned
+
+    def spec(self) -> tuple[inspect.Signature, Callable[..., None]]:
+        if self._spec is None:
+            hints = typing.get_type_hints(self._fn)
+            signature = public_signature(self._fn, hints.get("return", inspect.Signature.empty))
+            qualname = self._fn.__qualname__
+            self._spec = (signature, argument_checker(signature, qualname))
+        return self._spec
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        """The signature callers see (``help(aurous.Client.images.create)``)."""
+        signature, _ = self.spec()
+        return signature.replace(
+            return_annotation=self._returns(signature.return_annotation, is_async=False)
+        )
+
+    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def _finish(self, method: Callable[..., Any], inst: Namespace[Any]) -> Callable[..., Any]:
+        signature, _ = self.spec()
+        is_async = inst._client._is_async
+        method.__name__ = self._name
+        method.__qualname__ = f"{type(inst).__name__}.{self._name}"
+        method.__doc__ = self._fn.__doc__
+        method.__module__ = self._fn.__module__
+        method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            return_annotation=self._returns(signature.return_annotation, is_async)
+        )
+        inst.__dict__[self._name] = method
+        return method
 
 
-class Operation(_Checked, Generic[P, T]):
+def _steps_result(returned: Any) -> Any:
+    # ``Steps[T]`` is ``Generator[Step, Any, T]``: callers get the T.
+    args = get_args(returned)
+    return args[2] if len(args) == 3 else returned
+
+
+class Operation(Method[P], Generic[P, T]):
     """Descriptor turning a step generator into a sync method or an async method."""
 
     def __init__(self, fn: Callable[Concatenate[Any, P], Steps[T]]) -> None:
-        self._fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        super().__init__(fn)
+
+    def _returns(self, returned: Any, is_async: bool) -> Any:
+        return _steps_result(returned)
 
     @overload
     def __get__(self, inst: None, owner: type[Any]) -> Self: ...
@@ -224,105 +184,27 @@ class Operation(_Checked, Generic[P, T]):
     def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
         if inst is None:
             return self
+        return self._bind(inst)
+
+    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         fn = self._fn
         client = inst._client
-        runner = client._runner
-        check = self._checker()
+        _, check = self.spec()
+        if client._is_async:
 
-        @functools.wraps(fn)
+            async def amethod(*args: Any, **kwargs: Any) -> Any:
+                check(*args, **kwargs)
+                return await run_async(client, fn(inst, *args, **kwargs))
+
+            return self._finish(amethod, inst)
+
         def method(*args: Any, **kwargs: Any) -> Any:
             check(*args, **kwargs)
-            return runner(client, fn(inst, *args, **kwargs))
+            return run_sync(client, fn(inst, *args, **kwargs))
 
-        return method
+        return self._finish(method, inst)
 
 
 def operation(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Operation[P, T]:
     """Make ``fn`` (a generator of steps) a method of both the sync and the async client."""
     return Operation(fn)
-
-
-PageT = TypeVar("PageT", bound="BasePage[Any]")
-
-
-@dataclasses.dataclass(frozen=True)
-class PageRequest(Generic[T]):
-    """The first call of a list whose items are ``T`` (what a `paginated` method returns)."""
-
-    call: Call[Any]
-
-
-def page_request(
-    path: str,
-    *,
-    page: type[BasePage[Any]],
-    item: type[T],
-    query: dict[str, Any],
-    options: Any,
-) -> PageRequest[T]:
-    """Describe ``GET path`` returning ``page[item]`` envelopes; ``None`` query values are dropped."""
-    parse = page[item].model_validate  # type: ignore[index]
-    params = {k: v for k, v in query.items() if v is not None}
-    return PageRequest(Call("GET", path, query=params, parse=parse, options=options))
-
-
-class PagedOperation(_Checked, Generic[P, T]):
-    """Descriptor for list methods: a lazily auto-paging page (sync) or pager (async)."""
-
-    def __init__(self, fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> None:
-        self._fn = fn
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
-
-    @overload
-    def __get__(self, inst: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, inst: Namespace[Sync], owner: type[Any]) -> Callable[P, SyncPage[T]]: ...
-    @overload
-    def __get__(self, inst: Namespace[Async], owner: type[Any]) -> Callable[P, AsyncPager[T]]: ...
-    def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
-        if inst is None:
-            return self
-        from ._pagination import AsyncPager, SyncPage
-
-        fn = self._fn
-        client = inst._client
-        check = self._checker()
-
-        @functools.wraps(fn)
-        def method(*args: Any, **kwargs: Any) -> Any:
-            check(*args, **kwargs)
-            first = fn(inst, *args, **kwargs).call
-            if client._is_async:
-                return AsyncPager(client, first)
-            return SyncPage._fetch(client, first)
-
-        return method
-
-
-def paginated(fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> PagedOperation[P, T]:
-    """Make ``fn`` (which describes the first page's call) an auto-paging list method."""
-    return PagedOperation(fn)
-
-
-def single(call: Call[T]) -> Steps[T]:
-    """The steps of a method that is exactly one API call."""
-    result: T = yield call
-    return result
-
-
-def iterate_sync(client: _BaseClient[Any, Any], first: Call[Any]) -> Iterator[Any]:
-    """Yield each page, fetching the next one only when asked (sync)."""
-    call: Call[Any] | None = first
-    while call is not None:
-        page = run_sync(client, single(call))
-        yield page
-        call = page._next_call(call)
-
-
-async def iterate_async(client: _BaseClient[Any, Any], first: Call[Any]) -> AsyncIterator[Any]:
-    """Yield each page, fetching the next one only when asked (async)."""
-    call: Call[Any] | None = first
-    while call is not None:
-        page = await run_async(client, single(call))
-        yield page
-        call = page._next_call(call)

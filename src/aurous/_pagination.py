@@ -1,26 +1,54 @@
-"""The API's list envelopes and the auto-paging wrappers around them (conventions.md §8)."""
+"""Lists: the API's page envelopes, the auto-paging views over them, and the list-method descriptor.
+
+A list method is written once, returning the `PageRequest` of its first page; `paginated` turns it
+into ``client.images.list(...) -> SyncPage[Generation]`` (fetches the first page, iterating pages
+on lazily) and ``aclient.images.list(...) -> AsyncPager[Generation]`` (``async for`` pages lazily,
+``await`` gives the first page).
+
+Three cursor schemes exist (spec/openapi.yaml, the list operations): ``starting_after`` /
+``ending_before`` → ``next_cursor`` (images, characters, webhook endpoints), ``cursor`` →
+``next_cursor`` (usage events) and ``page_token`` → ``next_page`` (usage buckets).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Generator, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, TypeVar, overload
+
+from typing_extensions import ParamSpec, Self
 
 from ._call import Call
+from ._drivers import run_async, run_sync
+from ._errors import APIResponseValidationError
 from ._models import AurousModel
-from ._operations import iterate_async, iterate_sync, run_async, single
+from ._operations import Async, Method, Namespace, Sync
 from ._response import ResponseInfo
+from ._types import RequestOptions
 
 if TYPE_CHECKING:
     from ._client import _BaseClient
 
-__all__ = ["AsyncPager", "BasePage", "CursorPage", "EventPage", "SyncPage", "TokenPage"]
+__all__ = [
+    "AsyncPage",
+    "AsyncPager",
+    "BasePage",
+    "CursorPage",
+    "EventPage",
+    "PageRequest",
+    "PagedOperation",
+    "SyncPage",
+    "TokenPage",
+    "page_request",
+    "paginated",
+]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class BasePage(AurousModel, Generic[T]):
-    """One page of a list: its items and how to ask for the next page."""
+    """One page of a list as the API sent it: its items and how to ask for the next page."""
 
     object: str = "list"
     data: list[T]
@@ -35,12 +63,18 @@ class BasePage(AurousModel, Generic[T]):
         cursor = self._cursor()
         if not self.has_more or not cursor:
             return None
-        query = {**(previous.query or {}), self._cursor_param: cursor}
+        query = dict(previous.query or {})
+        param = self._cursor_param
+        if query.get("ending_before") is not None:
+            # Paging backwards: the cursor goes on as ``ending_before`` (never with
+            # ``starting_after``: the API refuses the two together).
+            param = "ending_before"
+        query[param] = cursor
         return dataclasses.replace(previous, query=query)
 
 
 class CursorPage(BasePage[T]):
-    """Scheme A: ``starting_after`` → ``next_cursor`` (images, characters, webhook endpoints)."""
+    """``starting_after`` / ``ending_before`` → ``next_cursor`` (images, characters, endpoints)."""
 
     next_cursor: str | None = None
 
@@ -49,19 +83,61 @@ class CursorPage(BasePage[T]):
 
 
 class EventPage(CursorPage[T]):
-    """Scheme C: ``cursor`` → ``next_cursor`` (usage events)."""
+    """``cursor`` → ``next_cursor`` (usage events)."""
 
     _cursor_param: ClassVar[str] = "cursor"
 
 
 class TokenPage(BasePage[T]):
-    """Scheme B: ``page_token`` → ``next_page`` (usage buckets)."""
+    """``page_token`` → ``next_page`` (usage buckets)."""
 
     next_page: str | None = None
     _cursor_param: ClassVar[str] = "page_token"
 
     def _cursor(self) -> str | None:
         return self.next_page
+
+
+@dataclasses.dataclass(frozen=True)
+class PageRequest(Generic[T]):
+    """The first call of a list whose items are ``T`` (what a `paginated` method returns)."""
+
+    call: Call[Any]
+
+
+def page_request(
+    path: str,
+    *,
+    page: type[BasePage[Any]],
+    item: type[T],
+    query: Mapping[str, Any],
+    options: RequestOptions,
+) -> PageRequest[T]:
+    """Describe ``GET path`` returning ``page[item]`` envelopes; ``None`` query values are dropped."""
+    parse = page[item].model_validate  # type: ignore[index]
+    params = {k: v for k, v in query.items() if v is not None}
+    return PageRequest(Call("GET", path, query=params, parse=parse, options=options))
+
+
+class _Cursors:
+    """The cursors a list has followed: a server that hands one out twice would page forever."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def check(self, page: BasePage[Any], call: Call[Any]) -> None:
+        cursor = page._cursor() if page.has_more else None
+        if cursor is None:
+            return
+        if cursor in self._seen:
+            info = page._response
+            raise APIResponseValidationError(
+                f"GET {call.path} returned cursor {cursor!r} a second time; stopping instead "
+                "of paging forever",
+                response=None,
+                request_id=info.request_id if info is not None else None,
+            )
+        self._seen.add(cursor)
 
 
 class _PageView(Generic[T]):
@@ -112,22 +188,17 @@ class SyncPage(_PageView[T]):
     ...     print(generation.id)
     """
 
-    @classmethod
-    def _fetch(cls, client: _BaseClient[Any, Any], call: Call[Any]) -> SyncPage[T]:
-        from ._operations import run_sync
-
-        page: BasePage[T] = run_sync(client, single(call))
-        return cls(client, call, page)
-
     def iter_pages(self) -> Iterator[SyncPage[T]]:
         """Yield this page and each following page, fetching as you go."""
-        yield self
-        call = self._page._next_call(self._call)
-        if call is None:
-            return
-        for page in iterate_sync(self._client, call):
-            yield SyncPage(self._client, call, page)
-            call = page._next_call(call)
+        cursors = _Cursors()
+        page: SyncPage[T] = self
+        while True:
+            yield page
+            cursors.check(page._page, page._call)
+            call = page._page._next_call(page._call)
+            if call is None:
+                return
+            page = SyncPage(self._client, call, run_sync(self._client, call.__iter__()))
 
     def __iter__(self) -> Iterator[T]:
         for page in self.iter_pages():
@@ -139,13 +210,16 @@ class AsyncPage(_PageView[T]):
 
     async def iter_pages(self) -> AsyncIterator[AsyncPage[T]]:
         """Yield this page and each following page, fetching as you go."""
-        yield self
-        call = self._page._next_call(self._call)
-        if call is None:
-            return
-        async for page in iterate_async(self._client, call):
-            yield AsyncPage(self._client, call, page)
-            call = page._next_call(call)
+        cursors = _Cursors()
+        page: AsyncPage[T] = self
+        while True:
+            yield page
+            cursors.check(page._page, page._call)
+            call = page._page._next_call(page._call)
+            if call is None:
+                return
+            fetched = await run_async(self._client, call.__iter__())
+            page = AsyncPage(self._client, call, fetched)
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.iter_pages():
@@ -163,7 +237,7 @@ class AsyncPager(Generic[T]):
         self._call = call
 
     async def _first(self) -> AsyncPage[T]:
-        page: BasePage[T] = await run_async(self._client, single(self._call))
+        page: BasePage[T] = await run_async(self._client, self._call.__iter__())
         return AsyncPage(self._client, self._call, page)
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
@@ -179,3 +253,50 @@ class AsyncPager(Generic[T]):
         async for page in self.iter_pages():
             for item in page.data:
                 yield item
+
+
+class PagedOperation(Method[P], Generic[P, T]):
+    """Descriptor for list methods: a lazily auto-paging page (sync) or pager (async)."""
+
+    def __init__(self, fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> None:
+        super().__init__(fn)
+
+    def _returns(self, returned: Any, is_async: bool) -> Any:
+        item = returned.__args__[0] if hasattr(returned, "__args__") else Any
+        return AsyncPager[item] if is_async else SyncPage[item]  # type: ignore[valid-type]
+
+    @overload
+    def __get__(self, inst: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, inst: Namespace[Sync], owner: type[Any]) -> Callable[P, SyncPage[T]]: ...
+    @overload
+    def __get__(self, inst: Namespace[Async], owner: type[Any]) -> Callable[P, AsyncPager[T]]: ...
+    def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
+        if inst is None:
+            return self
+        return self._bind(inst)
+
+    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
+        fn = self._fn
+        client = inst._client
+        _, check = self.spec()
+
+        if client._is_async:
+
+            def pager(*args: Any, **kwargs: Any) -> Any:
+                check(*args, **kwargs)
+                return AsyncPager(client, fn(inst, *args, **kwargs).call)
+
+            return self._finish(pager, inst)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            check(*args, **kwargs)
+            first = fn(inst, *args, **kwargs).call
+            return SyncPage(client, first, run_sync(client, first.__iter__()))
+
+        return self._finish(method, inst)
+
+
+def paginated(fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> PagedOperation[P, T]:
+    """Make ``fn`` (which describes the first page's call) an auto-paging list method."""
+    return PagedOperation(fn)

@@ -1,23 +1,36 @@
-"""The retry policy (errors.md §4): one tenacity configuration serving both clients."""
+"""The retry policy: which failures are retried and how long to wait, for both clients.
+
+One tenacity configuration decides; `aurous._flow` asks it only after an attempt failed, so a call
+that succeeds first time builds no retry state at all. The waiting itself is a `Sleep` step, so
+the emulator's manual clock and the async client sleep exactly like the sync one.
+
+Retried: connection errors and timeouts, 5xx, 409 ``idempotency_key_in_use`` — but a request
+that is not safe to repeat (a POST without an idempotency key) only when it certainly never
+reached the server. A 429 is retried here only when the client does not pace itself
+(``pacing=False``); otherwise `aurous._pacing` waits for it, without spending ``max_retries``.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tenacity
 
-from ._constants import INITIAL_BACKOFF, MAX_BACKOFF, MAX_RETRY_WAIT
+from ._constants import INITIAL_BACKOFF, MAX_BACKOFF
 from ._errors import (
     APIConnectionError,
+    AurousError,
     IdempotencyKeyInUseError,
     RateLimitError,
     ServerError,
 )
 
-__all__ = ["RetryPolicy", "never_sent"]
+if TYPE_CHECKING:
+    from ._call import Call
+
+__all__ = ["RetryPolicy", "backoff_delay", "never_sent", "rate_limit_delay"]
 
 logger = logging.getLogger("aurous")
 
@@ -34,79 +47,93 @@ def backoff_delay(attempt: int) -> float:
 
 
 def rate_limit_delay(error: RateLimitError, attempt: int) -> float:
-    """How long to wait after a 429: ``Retry-After``, else the bucket reset, else backoff; ≤ 60 s."""
+    """How long a 429 asks to wait: ``Retry-After``, else until the bucket resets, else backoff.
+
+    The server's ``Retry-After`` is honoured whatever its size; the caller decides whether that
+    fits its wait budget.
+    """
     if error.retry_after is not None:
-        return min(MAX_RETRY_WAIT, error.retry_after)
+        return error.retry_after
     until_reset = error.rate_limit.seconds_until_reset()
     if until_reset is not None:
-        return min(MAX_RETRY_WAIT, until_reset)
+        return until_reset
     return backoff_delay(attempt)
 
 
 class RetryPolicy:
-    """Decides which failures are retried and how long to wait before the next attempt.
+    """The client's retry decisions (one object, shared by its calls and its sync/async forms).
 
-    Retried: connection errors and timeouts, 409 ``idempotency_key_in_use``, 429 and 5xx — but a
-    request that is not safe to repeat (a POST without an idempotency key) is retried only when it
-    certainly never reached the server, or when the server refused it before doing anything (429).
+    Per-call facts (the call, its ``max_retries``) travel in the tenacity state, so the single
+    ``tenacity.Retrying`` built here serves every call of the client concurrently.
     """
 
-    def __init__(self, max_retries: int) -> None:
-        self.max_retries = max(0, max_retries)
+    def __init__(self, *, retry_rate_limits: bool, max_rate_limit_wait: float) -> None:
+        self.retry_rate_limits = retry_rate_limits
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self._retrying = tenacity.Retrying(
+            retry=self._retry,
+            wait=self._wait,
+            stop=self._stop,
+            before_sleep=self._log,
+            reraise=True,
+        )
 
-    @staticmethod
-    def should_retry(error: BaseException, *, retry_safe: bool) -> bool:
+    def should_retry(self, error: BaseException, call: Call[Any]) -> bool:
+        if isinstance(error, RateLimitError):
+            # Refused before doing anything, so safe to repeat; but never wait past the budget.
+            return self.retry_rate_limits and rate_limit_delay(error, 1) <= self.max_rate_limit_wait
         if never_sent(error):
             return True
-        if isinstance(error, RateLimitError):
-            return True
-        if not retry_safe:
+        if not call.retry_safe:
             return False
         return isinstance(error, (APIConnectionError, ServerError, IdempotencyKeyInUseError))
 
+    def start(self, call: Call[Any], max_retries: int) -> tenacity.RetryCallState:
+        """The retry state of one call, created when its first attempt failed."""
+        # tenacity keeps (thread-local) statistics that its strategies update; start them.
+        self._retrying.begin()
+        return tenacity.RetryCallState(
+            self._retrying, fn=None, args=(), kwargs={"call": call, "max_retries": max_retries}
+        )
+
+    def next_delay(self, state: tenacity.RetryCallState, error: AurousError) -> float:
+        """Seconds to wait before the next attempt after ``error``; raises ``error`` if none is due."""
+        state.set_exception((type(error), error, error.__traceback__))
+        action = self._retrying.iter(state)
+        if not isinstance(action, tenacity.DoSleep):
+            raise error  # pragma: no cover - tenacity re-raises the error itself
+        state.prepare_for_next_attempt()
+        return float(action)
+
+    # ---- tenacity strategies -----------------------------------------------------------------
+    def _retry(self, state: tenacity.RetryCallState) -> bool:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        return error is not None and self.should_retry(error, state.kwargs["call"])
+
     @staticmethod
-    def delay(error: BaseException | None, attempt: int) -> float:
+    def _wait(state: tenacity.RetryCallState) -> float:
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
         if isinstance(error, RateLimitError):
-            return rate_limit_delay(error, attempt)
-        return backoff_delay(attempt)
+            return rate_limit_delay(error, state.attempt_number)
+        return backoff_delay(state.attempt_number)
 
-    def _kwargs(self, retry_safe: bool) -> dict[str, Any]:
-        def retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None and outcome.failed else None
-            if error is None:
-                return False
-            return self.should_retry(error, retry_safe=retry_safe)
+    @staticmethod
+    def _stop(state: tenacity.RetryCallState) -> bool:
+        return bool(state.attempt_number > state.kwargs["max_retries"])
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None and outcome.failed else None
-            return self.delay(error, state.attempt_number)
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            outcome = state.outcome
-            error = outcome.exception() if outcome is not None and outcome.failed else None
-            wait_s = state.next_action.sleep if state.next_action else 0.0
-            logger.info(
-                "retrying after %s (attempt %d of %d, waiting %.2fs)",
-                type(error).__name__,
-                state.attempt_number,
-                self.max_retries + 1,
-                wait_s,
-            )
-
-        return {
-            "before_sleep": before_sleep,
-            "retry": retry,
-            "wait": wait,
-            "stop": tenacity.stop_after_attempt(self.max_retries + 1),
-            "reraise": True,
-        }
-
-    def retrying(self, *, retry_safe: bool, sleep: Callable[[float], None]) -> tenacity.Retrying:
-        return tenacity.Retrying(sleep=sleep, **self._kwargs(retry_safe))
-
-    def async_retrying(
-        self, *, retry_safe: bool, sleep: Callable[[float], Awaitable[None]]
-    ) -> tenacity.AsyncRetrying:
-        return tenacity.AsyncRetrying(sleep=sleep, **self._kwargs(retry_safe))
+    @staticmethod
+    def _log(state: tenacity.RetryCallState) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        outcome = state.outcome
+        error = outcome.exception() if outcome is not None and outcome.failed else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        logger.info(
+            "retrying after %s (attempt %d of %d, waiting %.2fs)",
+            type(error).__name__,
+            state.attempt_number,
+            state.kwargs["max_retries"] + 1,
+            wait,
+        )

@@ -1,16 +1,19 @@
-"""The HTTP layer: headers, idempotency keys, redirects, retries, error mapping and logging.
+"""The HTTP layer: one attempt at a call — headers, redirects, error mapping and logging.
 
 All policy lives in `_TransportBase`; `SyncTransport` and `AsyncTransport` only move bytes.
+Retrying and pacing happen above, in `aurous._flow`, so an attempt here is exactly one request
+(plus the redirects it is answered with).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import os
 import platform
-import uuid
+import sys
 import warnings
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -18,21 +21,28 @@ import httpx
 from ._call import Call
 from ._clock import Clock
 from ._constants import MAX_REDIRECTS
-from ._errors import APIConnectionError, APITimeoutError, AurousError, error_from_response
-from ._retry import RetryPolicy
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AurousError,
+    error_from_response,
+)
+from ._steps import Send
 from ._version import __version__
 
 logger = logging.getLogger("aurous")
 
-T = TypeVar("T")
-
 _REDIRECTS = {301, 302, 303, 307, 308}
 # Headers that carry credentials or per-call identity; sent only to the API's own origin.
 _ORIGIN_BOUND = ("x-api-key", "authorization", "idempotency-key")
+_REDACTED = "[redacted]"
 _USER_AGENT = (
     f"aurous-python/{__version__} python/{platform.python_version_tuple()[0]}."
     + (platform.python_version_tuple()[1])
 )
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _warned_routes: set[tuple[str, str]] = set()
 
 
@@ -44,23 +54,27 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, parts.host, port
 
 
-def check_header_value(name: str, value: str) -> str:
-    """Refuse header values that would split the request (CR/LF injection)."""
-    if not isinstance(value, str):
-        raise TypeError(f"header {name!r} must be a str, not {type(value).__name__}")
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"header {name!r} contains a line break (CR/LF), which is not allowed")
-    return value
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this package.
+
+    A fixed number cannot work: the sync and async clients, the emulator's transport and the
+    helpers all reach the transport through different depths.
+    """
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
-def _timeout(value: Any) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        return value
-    if value is None:
-        return httpx.Timeout(None)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or httpx.Timeout, not {value!r}")
-    return httpx.Timeout(float(value))
+def redact(request: httpx.Request | None) -> None:
+    """Hide the API key in a request that an error carries to the caller (and its logs)."""
+    if request is None:
+        return
+    for name in ("x-api-key", "authorization"):
+        if name in request.headers:
+            request.headers[name] = _REDACTED
 
 
 class _TransportBase:
@@ -70,34 +84,24 @@ class _TransportBase:
         api_key: str,
         base_url: str,
         api_version: str | None,
-        timeout: httpx.Timeout,
-        max_retries: int,
         default_headers: dict[str, str],
         clock: Clock,
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.api_version = api_version
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self.default_headers = default_headers
         self.clock = clock
         self._origin = _origin(self.base_url)
+        # Built once: every authenticated request starts from a copy of these.
+        base = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
+        if api_version is not None:
+            base["Aurous-Version"] = api_version
+        base.update(default_headers)
+        self._base_headers = base
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
 
     # ---- building requests -------------------------------------------------------------------
-    def prepare(self, call: Call[Any]) -> None:
-        """Fix the call's idempotency key once, before the first attempt."""
-        if call.idempotent and call.idempotency_key is None:
-            call.idempotency_key = str(uuid.uuid4())
-        if call.idempotency_key is not None:
-            check_header_value("Idempotency-Key", call.idempotency_key)
-
-    def policy(self, call: Call[Any]) -> RetryPolicy:
-        return RetryPolicy(call.options.get("max_retries", self.max_retries))
-
     def initial_url(self, call: Call[Any]) -> str:
         return call.absolute_url or f"{self.base_url}{call.path}"
 
@@ -105,20 +109,13 @@ class _TransportBase:
         return _origin(str(url)) == self._origin
 
     def headers(self, call: Call[Any], url: str) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        # A signed upload URL gets exactly the headers it was issued with (endpoints.md §9.2).
-        if call.authenticate:
-            headers.update({"User-Agent": _USER_AGENT, "Accept": "application/json"})
-            if self.api_version is not None:
-                headers["Aurous-Version"] = self.api_version
-            headers.update(self.default_headers)
+        # A signed upload URL gets exactly the headers it was issued with.
+        headers = dict(self._base_headers) if call.authenticate else {}
         if call.headers:
             headers.update(call.headers)
         extra = call.options.get("extra_headers")
         if extra:
             headers.update(extra)
-        for name, value in headers.items():
-            check_header_value(name, value)
         if call.authenticate and self.same_origin(url):
             headers["X-Api-Key"] = self.api_key
             if call.idempotency_key is not None:
@@ -132,12 +129,12 @@ class _TransportBase:
     def build(
         self,
         http: httpx.Client | httpx.AsyncClient,
-        call: Call[Any],
+        step: Send,
         method: str,
         url: str,
         body: bool,
     ) -> httpx.Request:
-        timeout = _timeout(call.options["timeout"]) if "timeout" in call.options else self.timeout
+        call = step.call
         kwargs: dict[str, Any] = {}
         if body:
             if call.files is not None:
@@ -151,13 +148,13 @@ class _TransportBase:
                     kwargs["json"] = payload
         query: list[tuple[str, Any]] | None = None
         if url == self.initial_url(call):
-            query = list(call.query_params())
+            query = call.query_params()
         return http.build_request(
             method,
             url,
             params=query or None,
             headers=self.headers(call, url),
-            timeout=timeout,
+            timeout=step.timeout,
             **kwargs,
         )
 
@@ -174,17 +171,18 @@ class _TransportBase:
 
     def observe(self, response: httpx.Response, attempt: int) -> None:
         request = response.request
-        path = urlsplit(str(request.url)).path
-        logger.info(
-            "%s %s -> %d (request_id=%s, attempt=%d)",
-            request.method,
-            path,
-            response.status_code,
-            response.headers.get("aurous-request-id"),
-            attempt,
-        )
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "%s %s -> %d (request_id=%s, attempt=%d)",
+                request.method,
+                request.url.path,
+                response.status_code,
+                response.headers.get("aurous-request-id"),
+                attempt,
+            )
         deprecated = response.headers.get("aurous-deprecated")
         if deprecated is not None:
+            path = urlsplit(str(request.url)).path
             route = (request.method, path)
             sunset = response.headers.get("sunset", "unannounced")
             if route not in _warned_routes:
@@ -194,7 +192,7 @@ class _TransportBase:
                     f"sunset: {sunset}"
                 )
                 logger.warning(message)
-                warnings.warn(message, DeprecationWarning, stacklevel=6)
+                warnings.warn(message, DeprecationWarning, stacklevel=_user_stacklevel())
 
     @staticmethod
     def connection_error(
@@ -203,52 +201,75 @@ class _TransportBase:
         never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         what = "timed out" if cls is APITimeoutError else "failed"
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        url = request.url.copy_with(query=None)
+        redact(request)
         error = cls(
-            f"{request.method} {request.url.path} {what}: {type(exc).__name__}",
+            f"{request.method} {url} {what}: {reason}",
             request=request,
             idempotency_key=call.idempotency_key,
         )
         error._never_sent = never_sent  # type: ignore[attr-defined]
-        logger.info("%s %s %s (%s)", request.method, request.url.path, what, type(exc).__name__)
+        logger.info("%s %s %s (%s)", request.method, url, what, reason)
         return error
 
     @staticmethod
-    def too_many_redirects(request: httpx.Request) -> AurousError:
-        return AurousError(f"more than {MAX_REDIRECTS} redirects following {request.url.path}")
+    def too_many_redirects(response: httpx.Response, call: Call[Any]) -> AurousError:
+        redact(response.request)
+        return APIStatusError(
+            f"more than {MAX_REDIRECTS} redirects following {response.request.url.path}",
+            response=response,
+            request_id=response.headers.get("aurous-request-id"),
+            idempotency_key=call.idempotency_key,
+        )
+
+    @staticmethod
+    def status_error(response: httpx.Response, call: Call[Any]) -> APIStatusError:
+        redact(response.request)
+        return error_from_response(response, idempotency_key=call.idempotency_key)
+
+    @staticmethod
+    def undecodable(
+        exc: httpx.DecodingError, response: httpx.Response, call: Call[Any]
+    ) -> AurousError:
+        # A body whose Content-Encoding is broken (bad gzip): for a 2xx the work may be done.
+        redact(response.request)
+        request = response.request
+        if response.is_success:
+            return APIResponseValidationError(
+                f"{request.method} {request.url.path} answered {response.status_code} but its "
+                f"body could not be decoded ({exc})",
+                response=response,
+                idempotency_key=call.idempotency_key,
+            )
+        return error_from_response(response, idempotency_key=call.idempotency_key)
 
 
 class SyncTransport(_TransportBase):
-    """Sends calls through an ``httpx.Client``."""
+    """Sends attempts through an ``httpx.Client``."""
 
     def __init__(self, http: httpx.Client, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.http = http
 
-    def send(self, call: Call[Any]) -> httpx.Response:
-        """Send ``call`` with retries; return the 2xx response (read unless ``call.stream``)."""
-        self.prepare(call)
-        retrying = self.policy(call).retrying(retry_safe=call.retry_safe, sleep=self.clock.sleep)
-        for attempt in retrying:
-            with attempt:
-                response = self._send_once(call, attempt.retry_state.attempt_number)
-        return response
-
-    def _send_once(self, call: Call[Any], attempt: int) -> httpx.Response:
+    def send(self, step: Send) -> httpx.Response:
+        """One attempt: the 2xx response (read unless the call streams), or the mapped error."""
+        call = step.call
         method, url, body = call.method, self.initial_url(call), True
         for _ in range(MAX_REDIRECTS + 1):
-            request = self.build(self.http, call, method, url, body)
+            request = self.build(self.http, step, method, url, body)
             try:
                 response = self.http.send(request, stream=True, follow_redirects=False)
             except httpx.TransportError as exc:
                 raise self.connection_error(exc, request, call) from exc
-            self.observe(response, attempt)
+            self.observe(response, step.attempt)
             hop = self.redirect(response, method)
             if hop is None:
                 return self._finish(response, call, request)
             response.close()
             method, url, keep = hop
             body = body and keep
-        raise self.too_many_redirects(request)
+        raise self.too_many_redirects(response, call)
 
     def _finish(
         self, response: httpx.Response, call: Call[Any], request: httpx.Request
@@ -260,47 +281,40 @@ class SyncTransport(_TransportBase):
             response.read()
         except httpx.TransportError as exc:
             raise self.connection_error(exc, request, call) from exc
+        except httpx.DecodingError as exc:
+            raise self.undecodable(exc, response, call) from exc
         finally:
             response.close()
         if not ok:
-            raise error_from_response(response, idempotency_key=call.idempotency_key)
+            raise self.status_error(response, call)
         return response
 
 
 class AsyncTransport(_TransportBase):
-    """Sends calls through an ``httpx.AsyncClient``."""
+    """Sends attempts through an ``httpx.AsyncClient``."""
 
     def __init__(self, http: httpx.AsyncClient, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.http = http
 
-    async def send(self, call: Call[Any]) -> httpx.Response:
-        """Send ``call`` with retries; return the 2xx response (read unless ``call.stream``)."""
-        self.prepare(call)
-        retrying = self.policy(call).async_retrying(
-            retry_safe=call.retry_safe, sleep=self.clock.asleep
-        )
-        async for attempt in retrying:
-            with attempt:
-                response = await self._send_once(call, attempt.retry_state.attempt_number)
-        return response
-
-    async def _send_once(self, call: Call[Any], attempt: int) -> httpx.Response:
+    async def send(self, step: Send) -> httpx.Response:
+        """One attempt: the 2xx response (read unless the call streams), or the mapped error."""
+        call = step.call
         method, url, body = call.method, self.initial_url(call), True
         for _ in range(MAX_REDIRECTS + 1):
-            request = self.build(self.http, call, method, url, body)
+            request = self.build(self.http, step, method, url, body)
             try:
                 response = await self.http.send(request, stream=True, follow_redirects=False)
             except httpx.TransportError as exc:
                 raise self.connection_error(exc, request, call) from exc
-            self.observe(response, attempt)
+            self.observe(response, step.attempt)
             hop = self.redirect(response, method)
             if hop is None:
                 return await self._finish(response, call, request)
             await response.aclose()
             method, url, keep = hop
             body = body and keep
-        raise self.too_many_redirects(request)
+        raise self.too_many_redirects(response, call)
 
     async def _finish(
         self, response: httpx.Response, call: Call[Any], request: httpx.Request
@@ -312,8 +326,10 @@ class AsyncTransport(_TransportBase):
             await response.aread()
         except httpx.TransportError as exc:
             raise self.connection_error(exc, request, call) from exc
+        except httpx.DecodingError as exc:
+            raise self.undecodable(exc, response, call) from exc
         finally:
             await response.aclose()
         if not ok:
-            raise error_from_response(response, idempotency_key=call.idempotency_key)
+            raise self.status_error(response, call)
         return response

@@ -7,17 +7,30 @@ so new server-side enum values keep working) and unknown keyword arguments. Rang
 from __future__ import annotations
 
 import collections.abc
+import difflib
 import inspect
+import math
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
+import httpx
 from typing_extensions import NotRequired, Required, Unpack, is_typeddict
 
-from ._types import NotGiven
+from ._types import NOT_GIVEN, NotGiven
 
-__all__ = ["argument_checker"]
+__all__ = [
+    "argument_checker",
+    "check_header_value",
+    "check_json_value",
+    "public_signature",
+    "resolve_timeout",
+    "typeddict_checker",
+]
+
+_MAX_DEPTH = 32
+"""Deepest nesting accepted in a request body (the API's own bodies nest two levels)."""
 
 Check = Callable[[Any], bool]
 
@@ -61,16 +74,27 @@ def _predicate(tp: Any) -> tuple[Check, str]:
         return (lambda v: any(p(v) for p, _ in parts)), " | ".join(n for _, n in parts)
     if is_typeddict(tp):
         return (lambda v: isinstance(v, collections.abc.Mapping)), f"{tp.__name__} (a dict)"
-    if origin in (list, collections.abc.Sequence, tuple, collections.abc.Iterable):
-        item = _predicate(args[0])[0] if args else _any
-        name = f"a sequence of {_predicate(args[0])[1]}" if args else "a sequence"
+    if origin is collections.abc.Iterable:
+        item_check, item_name = _predicate(args[0]) if args else (_any, "any")
 
-        def seq(v: Any) -> bool:
+        def iterable(v: Any) -> bool:
             if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Iterable):
                 return False
+            # A list is checked now; a generator (over a huge file, say) item by item, on use.
             if isinstance(v, collections.abc.Sequence):
-                return all(item(x) for x in v)
+                return all(item_check(x) for x in v)
             return True
+
+        return iterable, f"an iterable of {item_name}"
+    if origin in (list, collections.abc.Sequence, tuple):
+        item = _predicate(args[0])[0] if args else _any
+        name = f"a list of {_predicate(args[0])[1]}" if args else "a list"
+
+        def seq(v: Any) -> bool:
+            # A set is refused: it has no order, and the API's lists are ordered.
+            if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Sequence):
+                return False
+            return all(item(x) for x in v)
 
         return seq, name
     if origin in (dict, collections.abc.Mapping):
@@ -83,66 +107,197 @@ def _predicate(tp: Any) -> tuple[Check, str]:
     return _any, _describe(tp)
 
 
-def argument_checker(fn: Callable[..., Any]) -> Callable[..., None]:
-    """Build ``check(*args, **kwargs)`` for ``fn``; the first parameter (``self``) is skipped.
+def _typeddict_parameters(td: Any) -> list[inspect.Parameter]:
+    """Keyword-only parameters for the keys of TypedDict ``td`` (optional keys default to NOT_GIVEN)."""
+    hints = typing.get_type_hints(td, include_extras=True)
+    # Postponed annotations hide Required[...] from __required_keys__; read the hints.
+    total = getattr(td, "__total__", True)
+    params = []
+    for key, hint in hints.items():
+        origin = get_origin(hint)
+        required = origin is Required or (total and origin is not NotRequired)
+        if origin in (Required, NotRequired):
+            hint = get_args(hint)[0]
+        default = inspect.Parameter.empty if required else NOT_GIVEN
+        params.append(inspect.Parameter(key, _KEYWORD_ONLY, default=default, annotation=hint))
+    return params
 
-    Raises ``TypeError`` naming the parameter for a missing required argument, an unexpected
-    keyword, or a value of the wrong type.
-    """
+
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def public_signature(
+    fn: Callable[..., Any], returns: Any = inspect.Signature.empty
+) -> inspect.Signature:
+    """``fn``'s signature as callers see it: no ``self``, ``**kw: Unpack[TD]`` spelled out as
+    keyword-only parameters, annotations resolved, and ``returns`` as the return annotation."""
     signature = inspect.signature(fn)
     hints = typing.get_type_hints(fn, include_extras=True)
-    checks: dict[str, tuple[Check, str]] = {}
-    option_checks: dict[str, tuple[Check, str]] | None = None
-    required_options: frozenset[str] = frozenset()
-    var_kw: str | None = None
+    params: list[inspect.Parameter] = []
     for name, param in list(signature.parameters.items())[1:]:
-        hint = hints.get(name, Any)
-        if param.kind is inspect.Parameter.VAR_KEYWORD:
-            var_kw = name
-            if get_origin(hint) is Unpack:
-                td = get_args(hint)[0]
-                td_hints = typing.get_type_hints(td, include_extras=True)
-                option_checks = {k: _predicate(v) for k, v in td_hints.items()}
-                # Postponed annotations hide Required[...] from __required_keys__; read the hints.
-                total = getattr(td, "__total__", True)
-                required_options = frozenset(
-                    k
-                    for k, v in td_hints.items()
-                    if get_origin(v) is Required or (total and get_origin(v) is not NotRequired)
-                )
-            continue
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            continue
-        checks[name] = _predicate(hint)
-    qualname = fn.__qualname__.replace("._fn", "")
+        hint = hints.get(name, param.annotation)
+        if param.kind is inspect.Parameter.VAR_KEYWORD and get_origin(hint) is Unpack:
+            params.extend(_typeddict_parameters(get_args(hint)[0]))
+        else:
+            params.append(param.replace(annotation=hint))
+    return inspect.Signature(params, return_annotation=returns)
+
+
+def argument_checker(signature: inspect.Signature, qualname: str) -> Callable[..., None]:
+    """Build ``check(*args, **kwargs)`` enforcing ``signature`` (a `public_signature`).
+
+    Raises ``TypeError`` naming the parameter, in the order that helps most: too many positional
+    arguments, an unknown keyword (with the closest known name), a missing required argument,
+    then a value of the wrong type.
+    """
+    params = list(signature.parameters.values())
+    positional = [p.name for p in params if p.kind in _POSITIONAL]
+    var_keyword = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    named = [p for p in params if p.kind not in _VARIADIC]
+    checks = {p.name: _predicate(p.annotation) for p in named}
+    required = [p.name for p in named if p.default is inspect.Parameter.empty]
 
     def check(*args: Any, **kwargs: Any) -> None:
-        bound = signature.bind(None, *args, **kwargs)
-        missing = required_options - kwargs.keys()
+        if len(args) > len(positional):
+            raise TypeError(
+                f"{qualname}() takes {len(positional)} positional argument(s) but "
+                f"{len(args)} were given (the others are keyword-only)"
+            )
+        if not var_keyword:
+            for key in kwargs:
+                if key not in checks:
+                    raise TypeError(_unexpected(qualname, key, checks))
+        values = dict(zip(positional, args, strict=False))
+        for key, value in kwargs.items():
+            if key in values:
+                raise TypeError(f"{qualname}() got multiple values for argument {key!r}")
+            values[key] = value
+        missing = [name for name in required if name not in values]
         if missing:
-            names = ", ".join(repr(m) for m in sorted(missing))
-            raise TypeError(f"{qualname}() missing required keyword argument(s): {names}")
-        for name, value in bound.arguments.items():
-            if name == var_kw:
-                for key, opt in value.items():
-                    if option_checks is None:
-                        continue
-                    if key not in option_checks:
-                        raise TypeError(f"{qualname}() got an unexpected keyword argument {key!r}")
-                    ok, expected = option_checks[key]
-                    if not ok(opt):
-                        raise TypeError(
-                            f"{qualname}(): {key} must be {expected}, not {type(opt).__name__}"
-                        )
-                continue
+            names = ", ".join(repr(m) for m in missing)
+            raise TypeError(f"{qualname}() missing required argument(s): {names}")
+        for name, value in values.items():
             entry = checks.get(name)
-            if entry is None:
-                continue
-            ok, expected = entry
-            if not ok(value):
+            if entry is not None and not entry[0](value):
                 raise TypeError(
-                    f"{qualname}(): {name} must be {expected}, not {type(value).__name__} "
+                    f"{qualname}(): {name} must be {entry[1]}, not {type(value).__name__} "
                     f"({value!r:.60})"
                 )
 
     return check
+
+
+_VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+
+
+def typeddict_checker(td: Any, what: str) -> Callable[[Mapping[str, Any]], None]:
+    """``check(mapping)`` for a dict of ``td``'s keys (e.g. one batch request), like a call."""
+    signature = inspect.Signature(_typeddict_parameters(td))
+    check = argument_checker(signature, what)
+
+    def check_mapping(values: Mapping[str, Any]) -> None:
+        check(**values)
+
+    return check_mapping
+
+
+def _unexpected(qualname: str, key: str, known: Mapping[str, Any]) -> str:
+    text = f"{qualname}() got an unexpected keyword argument {key!r}"
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return text + (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+# ---- values that must survive encoding -------------------------------------------------------
+
+
+def check_header_value(param: str, value: Any, *, header: str | None = None) -> str:
+    """Refuse what cannot travel in an HTTP header: non-str, non-ASCII, control characters.
+
+    A line break would split the request (header injection); non-ASCII cannot be encoded; a NUL
+    makes the connection fail in a way that looks like a network error and would be retried.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{param} must be a str, not {type(value).__name__}")
+    if header is not None and not (header.isascii() and header.isprintable() and header.strip()):
+        raise ValueError(f"{param}: {header!r} is not a valid HTTP header name")
+    if not (value.isascii() and value.isprintable()):
+        for char in value:
+            if char != "\t" and not (char.isascii() and char.isprintable()):
+                raise ValueError(
+                    f"{param} contains {char!r}, which cannot be sent in an HTTP header "
+                    "(use printable ASCII characters only)"
+                )
+    return value
+
+
+def check_json_value(value: Any, path: str, depth: int = 0) -> None:
+    """Refuse a body value that JSON cannot carry faithfully, naming where it is.
+
+    NaN and infinities are not JSON; a lone surrogate is not UTF-8; sets have no order and
+    other objects no JSON form. Each would otherwise fail inside the encoder (or the server)
+    with an error that does not name the parameter.
+    """
+    if value is None or isinstance(value, (bool, int)):
+        return
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(
+                    f"{path} contains a lone surrogate ({value[exc.start]!r} at position "
+                    f"{exc.start}), which is not valid UTF-8"
+                ) from None
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{path} must be a finite number, not {value!r}")
+        return
+    if depth >= _MAX_DEPTH:
+        raise ValueError(f"{path} is nested more than {_MAX_DEPTH} levels deep")
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            check_json_value(item, f"{path}[{index}]", depth + 1)
+        return
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path} has a key of type {type(key).__name__}; keys must be str")
+            check_json_value(item, f"{path}.{key}", depth + 1)
+        return
+    kind = type(value).__name__
+    hint = (
+        " (use a list: order matters and JSON has no sets)"
+        if isinstance(value, (set, frozenset))
+        else ""
+    )
+    raise TypeError(
+        f"{path} must be a JSON value (str, number, bool, None, list or dict), not {kind}{hint}"
+    )
+
+
+def resolve_timeout(value: Any, param: str = "timeout") -> httpx.Timeout:
+    """``value`` (seconds, ``None`` for none, or an ``httpx.Timeout``) as an ``httpx.Timeout``."""
+    if isinstance(value, httpx.Timeout):
+        for phase in ("connect", "read", "write", "pool"):
+            _check_seconds(getattr(value, phase), f"{param}.{phase}")
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    _check_seconds(value, param)
+    return httpx.Timeout(float(value))
+
+
+def _check_seconds(value: Any, param: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"{param} must be a number of seconds, None or an httpx.Timeout, not {value!r:.60}"
+        )
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"{param} must be a positive, finite number of seconds (None for no limit), "
+            f"got {value!r}"
+        )

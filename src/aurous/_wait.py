@@ -1,18 +1,17 @@
-"""Waiting for a generation to finish: polling under one overall deadline (endpoints.md §3.4).
+"""Waiting for a generation to finish: polling under one overall deadline.
 
 Written as IO-free steps, like every method, so ``client.images.wait`` and the async form share it
 and the emulator's manual clock can drive it. The deadline covers the sleeps *and* the HTTP calls:
-each poll's request timeout is capped to the time left, and retries happen here (not in the
-transport), so nothing can run past it unseen.
+each poll carries it, so its timeouts, retries and rate-limit waits (`aurous._flow`) stop there too.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
-import httpx
 from typing_extensions import TypedDict
 
 from ._call import Call
@@ -24,10 +23,10 @@ from ._errors import (
     ServerError,
     WaitTimeoutError,
 )
-from ._operations import Now, Sleep, Steps
 from ._params import ImageCreateParams, VideoCreateParams
-from ._response import ResponseInfo
-from ._retry import backoff_delay, rate_limit_delay
+from ._requests import cancel_call, retrieve_call
+from ._retry import rate_limit_delay
+from ._steps import Now, Sleep, Steps
 from ._types import RequestOptions
 from .types import Generation
 
@@ -35,12 +34,9 @@ __all__ = [
     "BACKOFF_FACTOR",
     "ImageCreateAndWaitArgs",
     "OnUpdate",
-    "RequestPacer",
     "VideoCreateAndWaitArgs",
-    "capped_timeout",
     "check_wait_args",
     "create_and_wait_steps",
-    "failed_error",
     "wait_steps",
 ]
 
@@ -52,6 +48,8 @@ _JITTER = 0.1
 """Intervals vary by ±10 % so that many waiters do not poll in lock-step."""
 _CANCEL_TIMEOUT = 10.0
 """Request timeout of the clean-up cancel sent after the deadline (the deadline is gone)."""
+_RETRY_ROOM = 0.25
+"""Seconds a failed poll needs left before the deadline to be worth another try."""
 
 
 class _CreateOptions(TypedDict, total=False):
@@ -81,57 +79,34 @@ class VideoCreateAndWaitArgs(VideoCreateParams, _CreateOptions, total=False):
     """Keyword arguments of ``videos.create_and_wait`` besides the waiting options."""
 
 
-class RequestPacer(Protocol):
-    """Spaces requests of one kind so a rate-limit bucket is not emptied (used by `batch`)."""
-
-    def acquire(self) -> Steps[None]:
-        """Steps that return once a request may be sent (sleeping if the bucket is low)."""
-        ...
-
-    def observe(self, info: ResponseInfo | None) -> Steps[None]:
-        """Learn from the rate-limit headers of the response to the request just sent."""
-        ...
-
-    def rate_limited(self, seconds: float) -> None:
-        """A request got a 429 and the caller is about to wait ``seconds``."""
-        ...
-
-
 def check_wait_args(timeout: float | None, poll_interval: float, max_poll_interval: float) -> None:
     """Refuse nonsensical waiting arguments before anything is sent."""
-    if timeout is not None and timeout < 0:
-        raise ValueError(f"timeout must be >= 0 seconds (or None for no deadline), got {timeout!r}")
-    if poll_interval <= 0:
-        raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
-    if max_poll_interval < poll_interval:
+    if timeout is not None and not (math.isfinite(timeout) and timeout >= 0):
         raise ValueError(
-            f"max_poll_interval ({max_poll_interval!r}) must be >= poll_interval ({poll_interval!r})"
+            f"timeout must be a finite number of seconds >= 0 (or None for no deadline), "
+            f"got {timeout!r}"
         )
-
-
-def capped_timeout(base: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
-    """``base`` with every phase limited to ``remaining`` seconds (the time left before a deadline)."""
-    if remaining is None:
-        return base
-
-    def cap(value: float | None) -> float:
-        return remaining if value is None else min(value, remaining)
-
-    return httpx.Timeout(
-        connect=cap(base.connect), read=cap(base.read), write=cap(base.write), pool=cap(base.pool)
-    )
+    if not (math.isfinite(poll_interval) and poll_interval > 0):
+        raise ValueError(
+            f"poll_interval must be a finite number of seconds > 0, got {poll_interval!r}"
+        )
+    if not (math.isfinite(max_poll_interval) and max_poll_interval >= poll_interval):
+        raise ValueError(
+            f"max_poll_interval ({max_poll_interval!r}) must be finite and >= poll_interval "
+            f"({poll_interval!r})"
+        )
 
 
 def _jittered(interval: float, ceiling: float) -> float:
     return min(ceiling, interval * random.uniform(1 - _JITTER, 1 + _JITTER))
 
 
-def failed_error(generation: Generation) -> GenerationFailedError:
-    """The `GenerationFailedError` describing a generation that ended without output."""
-    message = f"generation {generation.id} ended with status {generation.status!r}"
-    if generation.error_message:
-        message += f": {generation.error_message}"
-    return GenerationFailedError(message, generation=generation)
+def _target(target: Generation | str) -> tuple[str, Generation | None]:
+    if isinstance(target, Generation):
+        return target.id, target
+    if isinstance(target, str) and target.strip():
+        return target, None
+    raise TypeError(f"expected a Generation or a generation id, got {target!r:.60}")
 
 
 def wait_steps(
@@ -142,122 +117,108 @@ def wait_steps(
     max_poll_interval: float,
     on_update: OnUpdate | None,
     cancel_on_timeout: bool,
-    request_timeout: httpx.Timeout,
-    max_retries: int,
     started_at: float | None = None,
-    pacer: RequestPacer | None = None,
 ) -> Steps[Generation]:
     """Poll ``GET /v1/images/{id}`` until the status is terminal; return the terminal row.
 
     ``started_at`` (a reading of the client's clock) starts the deadline earlier, so that
-    ``create_and_wait`` counts its create call in the same budget. ``max_retries`` bounds
-    consecutive connection/5xx failures; 429s are waited out (``Retry-After``) until the deadline.
+    ``create_and_wait`` counts its create call in the same budget. Each poll is retried like any
+    call (``max_retries``); a 429 that cannot be waited out within the deadline pauses polling.
     """
-    from .resources._generation_base import retrieve_call  # the namespace imports this module
-
     check_wait_args(timeout, poll_interval, max_poll_interval)
-    if isinstance(target, Generation):
-        generation_id, last = target.id, target
-    elif isinstance(target, str) and target.strip():
-        generation_id, last = target, None
-    else:
-        raise TypeError(f"expected a Generation or a generation id, got {target!r:.60}")
+    generation_id, last = _target(target)
     start: float = started_at if started_at is not None else (yield Now())
     deadline = None if timeout is None else start + timeout
-    seen: str | None = None
+    poller = _Poller(generation_id, deadline, on_update)
     if last is not None:
-        seen = last.status
-        if on_update is not None:
-            on_update(last)
+        poller.update(last)
         if last.is_terminal:
             return last
     # A row the caller already holds was just read: wait one interval before the first poll.
     pause = poll_interval if last is not None else 0.0
     interval = poll_interval
-    failures = 0
     while True:
-        if pause > 0:
-            now = yield Now()
-            if deadline is not None:
-                pause = min(pause, deadline - now)
-            if pause > 0:
-                yield Sleep(pause)
-        now = yield Now()
-        if deadline is not None and now >= deadline:
+        if not (yield from poller.sleep(pause)):
             break
-        if pacer is not None:
-            yield from pacer.acquire()
-            now = yield Now()
-            if deadline is not None and now >= deadline:
-                yield from pacer.observe(None)  # give back the unused reservation
-                break
-        remaining = None if deadline is None else deadline - now
-        options = RequestOptions(timeout=capped_timeout(request_timeout, remaining), max_retries=0)
         try:
-            fresh: Generation = yield retrieve_call(generation_id, options)
+            fresh = yield from poller.poll()
         except RateLimitError as error:
-            if pacer is not None:
-                yield from pacer.observe(None)
             pause = rate_limit_delay(error, 1)
-            if pacer is not None:
-                pacer.rate_limited(pause)
             continue
         except (APIConnectionError, ServerError):
-            if pacer is not None:
-                yield from pacer.observe(None)
-            failures += 1
-            if failures > max_retries:
-                raise
-            pause = backoff_delay(failures)
-            continue
-        except AurousError:
-            if pacer is not None:
-                yield from pacer.observe(None)
+            if (yield from poller.out_of_time()):
+                break
             raise
-        if pacer is not None:
-            yield from pacer.observe(fresh._response)
-        failures = 0
-        last = fresh
-        if fresh.status != seen:
-            seen = fresh.status
-            if on_update is not None:
-                on_update(fresh)
+        if fresh is None:
+            break
         if fresh.is_terminal:
             return fresh
         pause = _jittered(interval, max_poll_interval)
         interval = min(max_poll_interval, interval * BACKOFF_FACTOR)
-    raise (
-        yield from _timeout_error(generation_id, last, timeout, cancel_on_timeout, on_update, seen)
-    )
+    raise (yield from poller.timed_out(timeout, cancel_on_timeout))
 
 
-def _timeout_error(
-    generation_id: str,
-    last: Generation | None,
-    timeout: float | None,
-    cancel: bool,
-    on_update: OnUpdate | None,
-    seen: str | None,
-) -> Steps[WaitTimeoutError]:
-    """The error to raise at the deadline, after cancelling the generation when asked."""
-    from .resources._generation_base import cancel_call
+class _Poller:
+    """One wait's state: the deadline, the last row seen and whom to tell about changes."""
 
-    state = f"still {last.status!r}" if last is not None else "not read yet"
-    message = f"generation {generation_id} is {state} after waiting {timeout or 0:g}s"
-    if not cancel:
-        return WaitTimeoutError(message, generation=last)
-    options = RequestOptions(timeout=_CANCEL_TIMEOUT)
-    try:
-        cancelled: Generation = yield cancel_call(generation_id, options)
-    except AurousError as error:
-        failure = WaitTimeoutError(f"{message}; cancelling it failed: {error}", generation=last)
-        failure.__cause__ = error
-        return failure
-    if cancelled.status != seen and on_update is not None:
-        on_update(cancelled)
-    return WaitTimeoutError(
-        f"{message}; it was cancelled (status {cancelled.status!r})", generation=cancelled
-    )
+    def __init__(self, generation_id: str, deadline: float | None, on_update: OnUpdate | None):
+        self.generation_id = generation_id
+        self.deadline = deadline
+        self.on_update = on_update
+        self.last: Generation | None = None
+        self.seen: str | None = None
+
+    def update(self, generation: Generation) -> None:
+        self.last = generation
+        if generation.status != self.seen:
+            self.seen = generation.status
+            if self.on_update is not None:
+                self.on_update(generation)
+
+    def sleep(self, pause: float) -> Steps[bool]:
+        """Sleep ``pause`` (cut at the deadline); False once the deadline has passed."""
+        if pause > 0:
+            now: float = yield Now()
+            if self.deadline is not None:
+                pause = min(pause, self.deadline - now)
+            if pause > 0:
+                yield Sleep(pause)
+        now = yield Now()
+        return self.deadline is None or now < self.deadline
+
+    def out_of_time(self) -> Steps[bool]:
+        """Whether a failed poll left too little time to be worth reporting as anything but a timeout."""
+        if self.deadline is None:
+            return False
+        now: float = yield Now()
+        return bool(self.deadline - now < _RETRY_ROOM)
+
+    def poll(self) -> Steps[Generation | None]:
+        call = retrieve_call(self.generation_id, RequestOptions())
+        call.deadline = self.deadline
+        fresh: Generation = yield from call
+        self.update(fresh)
+        return fresh
+
+    def timed_out(self, timeout: float | None, cancel: bool) -> Steps[WaitTimeoutError]:
+        """The error to raise at the deadline, after cancelling the generation when asked."""
+        last = self.last
+        state = f"still {last.status!r}" if last is not None else "not read yet"
+        message = f"generation {self.generation_id} is {state} after waiting {timeout or 0:g}s"
+        if not cancel:
+            return WaitTimeoutError(message, generation=last)
+        try:
+            cancelled = yield from cancel_call(
+                self.generation_id, RequestOptions(timeout=_CANCEL_TIMEOUT)
+            )
+        except AurousError as error:
+            failure = WaitTimeoutError(f"{message}; cancelling it failed: {error}", generation=last)
+            failure.__cause__ = error
+            return failure
+        self.update(cancelled)
+        return WaitTimeoutError(
+            f"{message}; it was cancelled (status {cancelled.status!r})", generation=cancelled
+        )
 
 
 def create_and_wait_steps(
@@ -269,14 +230,13 @@ def create_and_wait_steps(
     max_poll_interval: float,
     on_update: OnUpdate | None,
     cancel_on_timeout: bool,
-    request_timeout: httpx.Timeout,
-    max_retries: int,
 ) -> Steps[Generation]:
     """Send ``create``, then wait for the generation, all within one ``timeout``."""
     check_wait_args(timeout, poll_interval, max_poll_interval)
     start: float = yield Now()
-    create.options["timeout"] = capped_timeout(request_timeout, timeout)
-    created: Generation = yield create
+    if timeout is not None:
+        create.deadline = start + timeout
+    created = yield from create
     generation = yield from wait_steps(
         created,
         timeout=timeout,
@@ -284,10 +244,8 @@ def create_and_wait_steps(
         max_poll_interval=max_poll_interval,
         on_update=on_update,
         cancel_on_timeout=cancel_on_timeout,
-        request_timeout=request_timeout,
-        max_retries=max_retries,
         started_at=start,
     )
     if raise_on_failure and not generation.is_succeeded:
-        raise failed_error(generation)
+        raise GenerationFailedError(generation=generation)
     return generation

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from aurous._batch_runtime import _stoppable, _Stopped
-from aurous._operations import Now, Sleep, Steps
+from aurous._batch._runtime import _stoppable, _Stopped
+from aurous._steps import Now, Sleep, Steps
 
 
 def _item(log: list[str]) -> Steps[str]:
@@ -24,7 +24,7 @@ def _item(log: list[str]) -> Steps[str]:
 def test_long_sleeps_are_sliced_without_changing_the_total() -> None:
     log: list[str] = []
     stop = threading.Event()
-    steps = _stoppable(_item(log), stop)
+    steps = _stoppable(_item(log), stop, lambda event: None)
     slept = 0.0
     step: Any = next(steps)
     while isinstance(step, Sleep):
@@ -42,7 +42,7 @@ def test_long_sleeps_are_sliced_without_changing_the_total() -> None:
 def test_a_stop_during_a_sleep_abandons_the_item_at_once() -> None:
     log: list[str] = []
     stop = threading.Event()
-    steps = _stoppable(_item(log), stop)
+    steps = _stoppable(_item(log), stop, lambda event: None)
     assert isinstance(next(steps), Sleep)
     steps.send(None)
     stop.set()

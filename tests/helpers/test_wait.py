@@ -10,7 +10,7 @@ import pytest
 import respx
 
 import aurous
-from aurous._wait import capped_timeout, failed_error
+from aurous._flow import capped_timeout
 
 from ..conftest import API, KEY, RecordingClock, fixture
 from .conftest import Counting, Harness
@@ -289,7 +289,7 @@ def test_capped_timeout_keeps_shorter_phases() -> None:
 
 def test_failed_error_message_names_status_and_reason() -> None:
     row = fixture("generation.failed.image")
-    error = failed_error(aurous.Generation.model_validate(row))
+    error = aurous.GenerationFailedError(generation=aurous.Generation.model_validate(row))
     assert isinstance(error, aurous.GenerationFailedError)
     assert row["id"] in str(error)
     assert "'failed'" in str(error)

@@ -1,66 +1,25 @@
 """What image and video generations share: one resource (``object: "inference"``) whose rows are
-read, cancelled, waited for and downloaded through the same routes (spec decision B3)."""
+read, cancelled, waited for and downloaded through the same routes (``GET /v1/images/{id}`` and
+``POST /v1/images/{id}/cancel`` serve videos too)."""
 
 from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from typing_extensions import Unpack
 
-from .._call import Call
 from .._download import download_steps
-from .._operations import ModeT, Namespace, Steps, operation, single
+from .._operations import ModeT, Namespace, operation
+from .._requests import cancel_call, retrieve_call
+from .._steps import Steps
 from .._types import RequestOptions
 from .._wait import wait_steps
-from ..types import Estimate, Generation
-from ._common import path_id, split_args
+from ..types import Generation
 
-__all__ = ["GenerationNamespace", "cancel_call", "create_call", "estimate_call", "retrieve_call"]
-
-
-def retrieve_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
-    """The call of ``GET /v1/images/{id}`` (images and videos alike)."""
-    gid = path_id("generation_id", generation_id)
-    return Call("GET", f"/v1/images/{gid}", parse=Generation.model_validate, options=options)
-
-
-def cancel_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
-    """The call of ``POST /v1/images/{id}/cancel`` (images and videos alike)."""
-    gid = path_id("generation_id", generation_id)
-    return Call(
-        "POST", f"/v1/images/{gid}/cancel", parse=Generation.model_validate, options=options
-    )
-
-
-def create_call(
-    path: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
-) -> Call[Generation]:
-    """The billable create ``POST path`` for these arguments: validated by ``check``, IO-free, with
-    an ``Idempotency-Key`` fixed once and reused on every retry."""
-    body, options, key = split_args(args)
-    check(body)
-    return Call(
-        "POST",
-        path,
-        json=body,
-        parse=Generation.model_validate,
-        idempotent=True,
-        idempotency_key=key,
-        options=options,
-    )
-
-
-def estimate_call(
-    path: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
-) -> Call[Estimate]:
-    """The estimate ``POST path``: the same body and checks as the create, nothing billed."""
-    body, options, _ = split_args(args)
-    check(body)
-    return Call("POST", path, json=body, parse=Estimate.model_validate, options=options)
+__all__ = ["GenerationNamespace"]
 
 
 class GenerationNamespace(Namespace[ModeT]):
@@ -69,14 +28,14 @@ class GenerationNamespace(Namespace[ModeT]):
     @operation
     def retrieve(self, generation_id: str, **options: Unpack[RequestOptions]) -> Steps[Generation]:
         """Fetch the live state of a generation (``img_…`` or ``vid_…``; ``GET /v1/images/{id}``)."""
-        return (yield from single(retrieve_call(generation_id, options)))
+        return (yield from retrieve_call(generation_id, options))
 
     @operation
     def cancel(self, generation_id: str, **options: Unpack[RequestOptions]) -> Steps[Generation]:
         """Cancel a pending or processing generation; cancelling a cancelled one is a no-op.
 
         Images and videos alike (``POST /v1/images/{id}/cancel``)."""
-        return (yield from single(cancel_call(generation_id, options)))
+        return (yield from cancel_call(generation_id, options))
 
     @operation
     def wait(
@@ -111,8 +70,6 @@ class GenerationNamespace(Namespace[ModeT]):
                 max_poll_interval=max_poll_interval,
                 on_update=on_update,
                 cancel_on_timeout=cancel_on_timeout,
-                request_timeout=self._client.timeout,
-                max_retries=self._client.max_retries,
             )
         )
 

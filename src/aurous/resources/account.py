@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from .._operations import ModeT, Namespace, Steps, operation
+from .._operations import ModeT, Namespace, operation
+from .._requests import request
+from .._steps import Steps
 from .._types import RequestOptions
 from ..types import Balance, Pricing, Team
-from ._common import request
 
 __all__ = ["BalanceNamespace", "PricingNamespace", "TeamNamespace"]
 

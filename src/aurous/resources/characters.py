@@ -1,4 +1,4 @@
-"""``client.characters``: reusable characters and their upload flow (endpoints.md §9)."""
+"""``client.characters``: reusable characters and their upload flow."""
 
 from __future__ import annotations
 
@@ -7,28 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Unpack
 
-from aurous._call import Call
-from aurous._operations import (
-    ModeT,
-    Namespace,
-    PageRequest,
-    Steps,
-    operation,
-    page_request,
-    paginated,
-    single,
-)
-from aurous._pagination import CursorPage
-from aurous._types import RequestOptions
-from aurous.types import Character, CharacterDeleted, CharacterUpload, UploadClassification
-from aurous.types.literals import Pose, UploadContentType, UploadExtension
-from aurous.types.params import CharacterAttributesParam
-
-from ._common import path_id, request
+from .._call import Call
+from .._operations import ModeT, Namespace, namespace, operation
+from .._pagination import CursorPage, PageRequest, page_request, paginated
+from .._requests import request
+from .._steps import Steps
+from .._types import RequestOptions
+from ..types import Character, CharacterDeleted, CharacterUpload, UploadClassification
+from ..types.literals import Pose, UploadContentType, UploadExtension
+from ..types.params import CharacterAttributesParam
 from .files import FileInput, read_file_input
-
-if TYPE_CHECKING:
-    from aurous._client import _BaseClient
 
 __all__ = ["CharacterUploads", "Characters"]
 
@@ -40,8 +28,7 @@ _CONTENT_TYPES: dict[str, str] = {
 }
 
 
-def _character_path(character_id: str, suffix: str = "") -> str:
-    return f"/v1/characters/{path_id('character_id', character_id)}{suffix}"
+_CHARACTER = "/v1/characters/{character_id}"
 
 
 def _upload_types(
@@ -126,8 +113,9 @@ class CharacterUploads(Namespace[ModeT]):
             headers=dict(ticket.upload_headers),
             parse=lambda _body: None,
             options=options,
+            route="PUT /uploads/{upload_id}/upload",
         )
-        yield from single(call)
+        yield from call
 
     @operation
     def classify(
@@ -148,12 +136,11 @@ class CharacterUploads(Namespace[ModeT]):
 class Characters(Namespace[ModeT]):
     """Reusable characters, usable as ``character_id`` in image generations."""
 
-    uploads: CharacterUploads[ModeT]
+    if TYPE_CHECKING:
+        uploads: CharacterUploads[ModeT]
+    else:
+        uploads = namespace(CharacterUploads)
     """The upload flow: ``init`` → ``upload`` → (``classify``) → ``create(upload_ids=...)``."""
-
-    def __init__(self, client: _BaseClient[Any, Any]) -> None:
-        super().__init__(client)
-        self.uploads = CharacterUploads(client)
 
     @operation
     def create(
@@ -219,7 +206,11 @@ class Characters(Namespace[ModeT]):
     @operation
     def retrieve(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
         """Fetch one character (``char_…``) with fresh ref URLs."""
-        return (yield from request("GET", _character_path(character_id), Character, options))
+        return (
+            yield from request(
+                "GET", _CHARACTER, Character, options, path={"character_id": character_id}
+            )
+        )
 
     @operation
     def update(
@@ -240,7 +231,12 @@ class Characters(Namespace[ModeT]):
             raise ValueError("update needs name, attributes, or both")
         return (
             yield from request(
-                "PATCH", _character_path(character_id), Character, options, json=body
+                "PATCH",
+                _CHARACTER,
+                Character,
+                options,
+                path={"character_id": character_id},
+                json=body,
             )
         )
 
@@ -250,14 +246,22 @@ class Characters(Namespace[ModeT]):
     ) -> Steps[CharacterDeleted]:
         """Delete a character (soft delete; a running synthesis is cancelled without refund)."""
         return (
-            yield from request("DELETE", _character_path(character_id), CharacterDeleted, options)
+            yield from request(
+                "DELETE", _CHARACTER, CharacterDeleted, options, path={"character_id": character_id}
+            )
         )
 
     @operation
     def save(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
         """Accept a character under review (``reviewing`` → ``ready``); a no-op when ``ready``."""
         return (
-            yield from request("POST", _character_path(character_id, "/save"), Character, options)
+            yield from request(
+                "POST",
+                _CHARACTER + "/save",
+                Character,
+                options,
+                path={"character_id": character_id},
+            )
         )
 
     @operation
@@ -279,9 +283,10 @@ class Characters(Namespace[ModeT]):
         return (
             yield from request(
                 "POST",
-                _character_path(character_id, "/resynthesize"),
+                _CHARACTER + "/resynthesize",
                 Character,
                 options,
+                path={"character_id": character_id},
                 json=body,
                 idempotent=True,
                 idempotency_key=idempotency_key,
@@ -309,9 +314,10 @@ class Characters(Namespace[ModeT]):
         return (
             yield from request(
                 "POST",
-                _character_path(character_id, "/refs/regenerate"),
+                _CHARACTER + "/refs/regenerate",
                 Character,
                 options,
+                path={"character_id": character_id},
                 json=body,
                 idempotent=True,
                 idempotency_key=idempotency_key,

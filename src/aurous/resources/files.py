@@ -1,4 +1,4 @@
-"""``client.files``: uploaded reference and frame images (endpoints.md §7)."""
+"""``client.files``: uploaded reference and frame images."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from typing import IO, Any, TypeAlias
 
 from typing_extensions import Unpack
 
-from aurous._call import Call, FilePart
-from aurous._operations import ModeT, Namespace, Steps, operation, single
-from aurous._types import RequestOptions
-from aurous.types import File, FileDeleted
-from aurous.types.literals import FilePurpose
-
-from ._common import path_id, request
+from .._call import FilePart
+from .._operations import ModeT, Namespace, operation
+from .._requests import request
+from .._steps import Steps
+from .._types import RequestOptions
+from ..types import File, FileDeleted
+from ..types.literals import FilePurpose
 
 __all__ = ["FileContent", "FileInput", "Files", "read_file_input", "sniff_image_type"]
 
@@ -161,11 +161,13 @@ class Files(Namespace[ModeT]):
     @operation
     def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[File]:
         """Fetch a file's metadata with a freshly signed ``url`` (valid about an hour)."""
-        path = f"/v1/files/{path_id('file_id', file_id)}"
-        return (yield from single(Call("GET", path, parse=File.model_validate, options=options)))
+        path = {"file_id": file_id}
+        return (yield from request("GET", "/v1/files/{file_id}", File, options, path=path))
 
     @operation
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[FileDeleted]:
         """Delete a file now. ``deleted`` is False when nothing matched (unknown or expired id)."""
-        path = f"/v1/files/{path_id('file_id', file_id)}"
-        return (yield from request("DELETE", path, FileDeleted, options))
+        path = {"file_id": file_id}
+        return (
+            yield from request("DELETE", "/v1/files/{file_id}", FileDeleted, options, path=path)
+        )

@@ -9,45 +9,17 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._batch import BatchPlan, BatchProgress, batch_operation
-from .._call import Call
-from .._operations import (
-    ModeT,
-    PageRequest,
-    Steps,
-    operation,
-    page_request,
-    paginated,
-    single,
-)
-from .._pagination import CursorPage
+from .._operations import ModeT, operation
+from .._pagination import CursorPage, PageRequest, page_request, paginated
 from .._params import ImageCreateArgs, ImageEstimateArgs
+from .._requests import check_image_body, estimate_call, image_create_call
+from .._steps import Steps
 from .._types import RequestOptions
 from .._wait import ImageCreateAndWaitArgs, create_and_wait_steps
 from ..types import Estimate, Generation
-from ._common import exclusive
-from ._generation_base import GenerationNamespace, create_call, estimate_call
+from ._generation_base import GenerationNamespace
 
-__all__ = ["Images", "image_create_call"]
-
-
-def _check_image_body(body: dict[str, Any]) -> None:
-    exclusive(body, "size", "width", "height")
-    exclusive(body, "lora_id", "loras")
-    exclusive(body, "character_id", "reference_image_urls")
-    if (body.get("width") is None) != (body.get("height") is None):
-        given, missing = (
-            ("width", "height") if body.get("width") is not None else ("height", "width")
-        )
-        raise ValueError(f"{given} needs {missing}: custom sizes take both width and height")
-    if not body.get("loras"):
-        body.pop("loras", None)
-    if not body.get("reference_image_urls"):
-        body.pop("reference_image_urls", None)
-
-
-def image_create_call(args: ImageCreateArgs) -> Call[Generation]:
-    """The call of ``POST /v1/images`` for these arguments (validated, IO-free)."""
-    return create_call("/v1/images", args, _check_image_body)
+__all__ = ["Images"]
 
 
 class Images(GenerationNamespace[ModeT]):
@@ -62,12 +34,12 @@ class Images(GenerationNamespace[ModeT]):
 
         >>> g = client.images.create(prompt="a lighthouse at dusk", size="2k_16_9")
         """
-        return (yield from single(image_create_call(args)))
+        return (yield from image_create_call(args))
 
     @operation
     def estimate(self, **args: Unpack[ImageEstimateArgs]) -> Steps[Estimate]:
         """Price an image generation without creating it (same arguments as ``create``)."""
-        return (yield from single(estimate_call("/v1/images/estimate", args, _check_image_body)))
+        return (yield from estimate_call("/v1/images/estimate", args, check_image_body))
 
     @paginated
     def list(
@@ -81,7 +53,7 @@ class Images(GenerationNamespace[ModeT]):
         """List the team's image and video generations, newest first.
 
         Iterating the result pages through everything lazily; ``limit`` (1–100, default 20) is the
-        page size. ``ending_before`` pages backwards and is not auto-paged.
+        page size. With ``ending_before`` the list pages backwards: rows newer than that one.
         """
         if starting_after is not None and ending_before is not None:
             raise ValueError("starting_after cannot be combined with ending_before")
@@ -90,7 +62,7 @@ class Images(GenerationNamespace[ModeT]):
             "/v1/images", page=CursorPage, item=Generation, query=query, options=options
         )
 
-    # ---- helpers: waiting, downloading, batches (aurous._wait, _download, _batch) -----------
+    # ---- helpers: waiting, downloading, batches ------------------------------------------------
 
     @operation
     def create_and_wait(
@@ -115,15 +87,13 @@ class Images(GenerationNamespace[ModeT]):
         """
         return (
             yield from create_and_wait_steps(
-                image_create_call(params),  # type: ignore[arg-type]
+                image_create_call(params),
                 raise_on_failure=raise_on_failure,
                 timeout=timeout,
                 poll_interval=poll_interval,
                 max_poll_interval=max_poll_interval,
                 on_update=on_update,
                 cancel_on_timeout=cancel_on_timeout,
-                request_timeout=self._client.timeout,
-                max_retries=self._client.max_retries,
             )
         )
 
@@ -161,6 +131,7 @@ class Images(GenerationNamespace[ModeT]):
         >>> [r.generation.id for r in results if r.ok]
         """
         return BatchPlan.build(
+            "image",
             requests,
             concurrency=concurrency,
             manifest=manifest,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from .._call import Call
 from .._models import ModelList
-from .._operations import ModeT, Namespace, Steps, operation, single
+from .._operations import ModeT, Namespace, operation
+from .._requests import request
+from .._steps import Steps
 from .._types import RequestOptions
 from ..types import Lora, VideoLora
-from ._common import list_parser, path_id, request
 
 __all__ = ["Loras", "VideoLoras"]
 
@@ -20,14 +20,13 @@ class Loras(Namespace[ModeT]):
     @operation
     def list(self, **options: Unpack[RequestOptions]) -> Steps[ModelList[Lora]]:
         """Every image LoRA visible to the team (public and private), newest first."""
-        call = Call("GET", "/v1/loras", parse=list_parser(Lora), options=options)
-        return (yield from single(call))
+        return (yield from request("GET", "/v1/loras", ModelList[Lora], options))
 
     @operation
     def retrieve(self, lora_id: str, **options: Unpack[RequestOptions]) -> Steps[Lora]:
         """One image LoRA by id (``lora_…``), slug or legacy UUID."""
-        path = f"/v1/loras/{path_id('lora_id', lora_id)}"
-        return (yield from single(Call("GET", path, parse=Lora.model_validate, options=options)))
+        path = {"lora_id": lora_id}
+        return (yield from request("GET", "/v1/loras/{lora_id}", Lora, options, path=path))
 
 
 class VideoLoras(Namespace[ModeT]):
@@ -36,11 +35,12 @@ class VideoLoras(Namespace[ModeT]):
     @operation
     def list(self, **options: Unpack[RequestOptions]) -> Steps[ModelList[VideoLora]]:
         """Every video LoRA visible to the team, newest first."""
-        call = Call("GET", "/v1/video_loras", parse=list_parser(VideoLora), options=options)
-        return (yield from single(call))
+        return (yield from request("GET", "/v1/video_loras", ModelList[VideoLora], options))
 
     @operation
     def retrieve(self, lora_id: str, **options: Unpack[RequestOptions]) -> Steps[VideoLora]:
         """One video LoRA by id (``lora_…``), slug or legacy UUID."""
-        path = f"/v1/video_loras/{path_id('lora_id', lora_id)}"
-        return (yield from request("GET", path, VideoLora, options))
+        path = {"lora_id": lora_id}
+        return (
+            yield from request("GET", "/v1/video_loras/{lora_id}", VideoLora, options, path=path)
+        )

@@ -1,4 +1,4 @@
-"""``client.usage``: usage in time buckets, and per-request usage rows (endpoints.md §6)."""
+"""``client.usage``: usage in time buckets, and per-request usage rows."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime
 
 from typing_extensions import Unpack
 
-from aurous._operations import ModeT, Namespace, PageRequest, page_request, paginated
-from aurous._pagination import EventPage, TokenPage
-from aurous._types import RequestOptions
-from aurous.types import UsageBucket, UsageEvent
-from aurous.types.literals import (
+from .._operations import ModeT, Namespace
+from .._pagination import EventPage, PageRequest, TokenPage, page_request, paginated
+from .._types import RequestOptions
+from ..types import UsageBucket, UsageEvent
+from ..types.literals import (
     InferenceType,
     UsageBucketWidth,
     UsageEventType,

@@ -1,4 +1,4 @@
-"""``client.webhook_endpoints``: registered URLs that receive signed events (endpoints.md §8)."""
+"""``client.webhook_endpoints``: registered URLs that receive signed events."""
 
 from __future__ import annotations
 
@@ -7,27 +7,18 @@ from typing import Any
 
 from typing_extensions import Unpack
 
-from aurous._operations import (
-    ModeT,
-    Namespace,
-    PageRequest,
-    Steps,
-    operation,
-    page_request,
-    paginated,
-)
-from aurous._pagination import CursorPage
-from aurous._types import NOT_GIVEN, NotGiven, RequestOptions
-from aurous.types import WebhookEndpoint, WebhookEndpointDeleted, WebhookTestFire
-from aurous.types.literals import EventSubscription, EventType
-
-from ._common import path_id, request
+from .._operations import ModeT, Namespace, operation
+from .._pagination import CursorPage, PageRequest, page_request, paginated
+from .._requests import request
+from .._steps import Steps
+from .._types import NOT_GIVEN, NotGiven, RequestOptions
+from ..types import WebhookEndpoint, WebhookEndpointDeleted, WebhookTestFire
+from ..types.literals import EventSubscription, EventType
 
 __all__ = ["WebhookEndpoints"]
 
 
-def _endpoint_path(endpoint_id: str, suffix: str = "") -> str:
-    return f"/v1/webhook_endpoints/{path_id('endpoint_id', endpoint_id)}{suffix}"
+_ENDPOINT = "/v1/webhook_endpoints/{endpoint_id}"
 
 
 class WebhookEndpoints(Namespace[ModeT]):
@@ -98,7 +89,11 @@ class WebhookEndpoints(Namespace[ModeT]):
         self, endpoint_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[WebhookEndpoint]:
         """Fetch one endpoint (``we_…``); ``secret`` is None (only create/rotate_secret show it)."""
-        return (yield from request("GET", _endpoint_path(endpoint_id), WebhookEndpoint, options))
+        return (
+            yield from request(
+                "GET", _ENDPOINT, WebhookEndpoint, options, path={"endpoint_id": endpoint_id}
+            )
+        )
 
     @operation
     def update(
@@ -128,7 +123,12 @@ class WebhookEndpoints(Namespace[ModeT]):
         body = {key: value for key, value in fields.items() if not isinstance(value, NotGiven)}
         return (
             yield from request(
-                "PATCH", _endpoint_path(endpoint_id), WebhookEndpoint, options, json=body
+                "PATCH",
+                _ENDPOINT,
+                WebhookEndpoint,
+                options,
+                path={"endpoint_id": endpoint_id},
+                json=body,
             )
         )
 
@@ -139,7 +139,11 @@ class WebhookEndpoints(Namespace[ModeT]):
         """Delete an endpoint; never 404 — ``deleted`` is False when nothing matched."""
         return (
             yield from request(
-                "DELETE", _endpoint_path(endpoint_id), WebhookEndpointDeleted, options
+                "DELETE",
+                _ENDPOINT,
+                WebhookEndpointDeleted,
+                options,
+                path={"endpoint_id": endpoint_id},
             )
         )
 
@@ -157,9 +161,10 @@ class WebhookEndpoints(Namespace[ModeT]):
         return (
             yield from request(
                 "POST",
-                _endpoint_path(endpoint_id, "/rotate_secret"),
+                _ENDPOINT + "/rotate_secret",
                 WebhookEndpoint,
                 options,
+                path={"endpoint_id": endpoint_id},
                 retry_safe=False,
             )
         )
@@ -176,9 +181,10 @@ class WebhookEndpoints(Namespace[ModeT]):
         return (
             yield from request(
                 "POST",
-                _endpoint_path(endpoint_id, "/test"),
+                _ENDPOINT + "/test",
                 WebhookTestFire,
                 options,
+                path={"endpoint_id": endpoint_id},
                 json={"event_type": event_type},
                 retry_safe=False,
             )

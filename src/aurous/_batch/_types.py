@@ -6,11 +6,11 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from ._errors import AurousError
-from ._wait import check_wait_args
-from .types import Generation
+from .._errors import AurousError
+from .._wait import check_wait_args
+from ..types import Generation
 
 __all__ = ["BatchPlan", "BatchProgress", "BatchResult", "OnBatchProgress"]
 
@@ -68,6 +68,7 @@ OnBatchProgress = Callable[[BatchProgress], None]
 class BatchPlan:
     """A validated ``batch`` call, before anything runs."""
 
+    media: Literal["image", "video"]
     requests: Iterable[str | Mapping[str, Any]]
     concurrency: int
     manifest: Path | None
@@ -80,6 +81,7 @@ class BatchPlan:
     @classmethod
     def build(
         cls,
+        media: Literal["image", "video"],
         requests: Iterable[str | Mapping[str, Any]],
         *,
         concurrency: int,
@@ -96,6 +98,7 @@ class BatchPlan:
             raise ValueError(f"concurrency must be a positive int, got {concurrency!r}")
         check_wait_args(wait_timeout, poll_interval, max_poll_interval)
         return cls(
+            media,
             requests,
             concurrency,
             Path(os.fspath(manifest)) if manifest is not None else None,

@@ -6,6 +6,11 @@ outcome (the generation as the API returned it, or the error, and the downloaded
 that dies at any moment leaves a valid journal; a torn last line (power loss mid-write) is
 dropped on the next open. Items are matched by index and by a hash of their parameters, so a
 changed request list is detected instead of silently mixed up.
+
+A manifest is owned by one run at a time: two runs on one manifest would send every item twice
+(each with its own key). The owner holds an OS lock on ``<manifest>.lock``, which records its
+process id for the error the other run gets; the OS drops the lock when the owner exits or is
+killed, so a crash never leaves a stale lock behind.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from ._errors import AurousError
-from .types import Generation
+from .. import _filelock
+from .._errors import AurousError
+from ..types import Generation
 
 __all__ = ["Entry", "Manifest", "request_hash"]
 
@@ -73,16 +80,26 @@ def _error_record(error: BaseException) -> dict[str, Any]:
 class Manifest:
     """An open manifest file: what earlier runs recorded, and the journal of this run."""
 
-    def __init__(self, path: Path, entries: dict[int, Entry], file: IO[str]) -> None:
+    def __init__(self, path: Path, entries: dict[int, Entry], file: IO[str], lock: int) -> None:
         self.path = path
         self.entries = entries
         self._file = file
+        self._lock = lock
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Manifest:
-        """Read ``path`` (created when missing) and open it for appending."""
+        """Lock ``path``, read it (created when missing) and open it for appending."""
         target = Path(os.fspath(path))
         target.parent.mkdir(parents=True, exist_ok=True)
+        lock = _take_lock(target)
+        try:
+            return cls._open_locked(target, lock)
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    def _open_locked(cls, target: Path, lock: int) -> Manifest:
         entries: dict[int, Entry] = {}
         fresh = True
         if target.exists():
@@ -99,7 +116,7 @@ class Manifest:
                 for number, line in enumerate(lines[1:], start=2):
                     cls._apply(target, number, line, entries)
         file = target.open("a", encoding="utf-8")
-        manifest = cls(target, entries, file)
+        manifest = cls(target, entries, file, lock)
         if fresh:
             manifest._write({"format": _FORMAT, "version": _VERSION})
         return manifest
@@ -194,3 +211,24 @@ class Manifest:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self._file.close()
+        if self._lock >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._lock)  # releases the lock
+            self._lock = -1
+
+
+def _take_lock(manifest: Path) -> int:
+    """Lock ``<manifest>.lock`` for this run, or raise naming the run that holds it."""
+    path = manifest.with_name(manifest.name + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    if not _filelock.try_lock(fd):
+        owner = os.read(fd, 200).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise AurousError(
+            f"the batch manifest {manifest} is in use by {owner}; wait for that run to finish "
+            "(or stop it) before running this batch again — two runs on one manifest would "
+            "generate every item twice"
+        )
+    os.ftruncate(fd, 0)
+    os.write(fd, f"process {os.getpid()} on {socket.gethostname()}".encode())
+    return fd

@@ -1,12 +1,12 @@
 """The two ways a batch moves: worker threads (sync client) and asyncio tasks (async client).
 
-The batch itself is written once, as a generator (`aurous._batch.batch_engine`) that yields two
-kinds of orders: `Spawn` (run this item's steps concurrently) and `NEXT` (give me the next event:
-an item `Finished`, or whatever an item reported through ``notify``, e.g. a `Tick` when it starts
-waiting on a rate limit). Each item
-is an ordinary step generator run by `run_sync` / `run_async`, on the client's own transport and
-clock — a sync client built on a user-supplied ``httpx.Client`` (the emulator's in-process one,
-a proxy, …) batches through that very client. This module holds only how orders are carried out.
+The batch itself is written once, as a generator (`_engine.batch_engine`) that yields two kinds of
+orders: `Spawn` (run this item's steps concurrently) and `NEXT` (give me the next event: an item
+`Finished`, or a `Tick` when an item starts waiting on a rate limit). Each item is an ordinary
+step generator, wrapped by the client's flow and performed by its driver, on the client's own
+transport and clock — a sync client built on a user-supplied ``httpx.Client`` (the emulator's
+in-process one, a proxy, …) batches through that very client. This module holds only how orders
+are carried out.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from ._operations import Sleep, Steps, run_async, run_sync
+from .._drivers import drive_async, drive_sync
+from .._steps import Sleep, Steps, WaitFor
 
 if TYPE_CHECKING:
-    from ._client import _BaseClient
+    from .._client import _BaseClient
 
 __all__ = [
     "NEXT",
@@ -71,6 +72,13 @@ class Tick:
     seconds: float
 
 
+def _rate_limit_wait(step: Any) -> float | None:
+    """Seconds of a rate-limit wait that ``step`` is, or None."""
+    if isinstance(step, WaitFor) or (isinstance(step, Sleep) and step.reason == "rate_limit"):
+        return step.seconds
+    return None
+
+
 Order = Spawn | NextEvent
 Notify = Callable[[Any], None]
 """How items report events (a `Tick`, or any value of the engine's own) to the engine."""
@@ -85,11 +93,12 @@ class _Stopped(BaseException):
     """Thrown into an item's steps when the batch stops (a BaseException: nothing catches it)."""
 
 
-def _stoppable(steps: Steps[T], stop: threading.Event) -> Steps[T]:
+def _stoppable(steps: Steps[T], stop: threading.Event, notify: Notify) -> Steps[T]:
     """``steps``, abandoned at the next step once ``stop`` is set (its clean-up still runs).
 
     Long sleeps (a 15 s poll interval, a rate-limit wait) are taken in slices, so a stopped
-    batch does not wait them out; the total slept on the client's clock is unchanged.
+    batch does not wait them out; the total slept on the client's clock is unchanged. Rate-limit
+    waits are reported as `Tick` events.
     """
     try:
         step = next(steps)
@@ -97,15 +106,47 @@ def _stoppable(steps: Steps[T], stop: threading.Event) -> Steps[T]:
             if stop.is_set():
                 step = steps.throw(_Stopped())
                 continue
-            if isinstance(step, Sleep) and step.seconds > _SLEEP_SLICE:
-                left = step.seconds
-                while left > 0 and not stop.is_set():
-                    part = min(left, _SLEEP_SLICE)
-                    yield Sleep(part)
-                    left -= part
+            waiting = _rate_limit_wait(step)
+            if waiting is not None:
+                notify(Tick(waiting))
+            if isinstance(step, (Sleep, WaitFor)) and step.seconds > _SLEEP_SLICE:
+                yield from _sliced(step, stop)
                 if not stop.is_set():
                     step = steps.send(None)
                 continue
+            try:
+                value = yield step
+            except Exception as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(value)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    finally:
+        steps.close()
+
+
+def _sliced(step: Sleep | WaitFor, stop: threading.Event) -> Steps[None]:
+    left = step.seconds
+    while left > 0 and not stop.is_set():
+        part = min(left, _SLEEP_SLICE)
+        if isinstance(step, WaitFor):
+            if step.signal.version != step.version:
+                return
+            yield WaitFor(step.signal, step.version, part, step.reason)
+        else:
+            yield Sleep(part, step.reason)
+        left -= part
+
+
+def _watched(steps: Steps[T], notify: Notify) -> Steps[T]:
+    """``steps``, reporting each rate-limit wait as a `Tick` (the async runtime's `_stoppable`)."""
+    try:
+        step = next(steps)
+        while True:
+            waiting = _rate_limit_wait(step)
+            if waiting is not None:
+                notify(Tick(waiting))
             try:
                 value = yield step
             except Exception as exc:
@@ -136,7 +177,8 @@ def run_engine_sync(client: _BaseClient[Any, Any], engine: EngineFactory[T], con
         while True:
             reply: Any = None
             if isinstance(order, Spawn):
-                future = pool.submit(run_sync, client, _stoppable(order.steps, stop))
+                steps = _stoppable(client._flow.wrap(order.steps), stop, events.put)
+                future = pool.submit(drive_sync, client._transport, steps)
                 future.add_done_callback(functools.partial(_report, events, order.index))
             else:
                 while reply is None:
@@ -175,7 +217,8 @@ async def run_engine_async(client: _BaseClient[Any, Any], engine: EngineFactory[
         while True:
             reply: Any = None
             if isinstance(order, Spawn):
-                task = asyncio.ensure_future(run_async(client, order.steps))
+                steps = _watched(client._flow.wrap(order.steps), events.put_nowait)
+                task = asyncio.ensure_future(drive_async(client._transport, steps))
                 tasks.add(task)
                 task.add_done_callback(functools.partial(_report_task, events, order.index, tasks))
             else:

@@ -1,0 +1,102 @@
+"""One item of a batch: create (with its idempotency key), wait, download — as IO-free steps.
+
+An item never raises for an API failure: the outcome carries the error. Rate limits, the team's
+concurrency limit, dropped connections and 5xx are the client's business (`aurous._flow`): the
+create is simply sent again with the same key until it is answered, so the server replays the
+original generation instead of making (and charging) a second one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+from .._call import Call
+from .._download import download_steps
+from .._errors import AurousError, GenerationFailedError, IdempotencyKeyInUseError, WaitTimeoutError
+from .._retry import backoff_delay
+from .._steps import Sleep, Steps
+from .._wait import wait_steps
+from ..types import Generation
+from ._types import BatchPlan
+
+__all__ = ["Job", "Outcome", "item_steps"]
+
+_CONFLICT_RETRIES = 8
+"""409 ``idempotency_key_in_use`` retries beyond the client's: the run this one resumes may still
+be sending the same create (0.5 s doubling to 8 s)."""
+
+
+@dataclasses.dataclass
+class Job:
+    """One item to run: its parameters, key, and what a previous run already learned."""
+
+    index: int
+    request: dict[str, Any]
+    digest: str
+    key: str
+    call: Call[Generation]
+    generation: Generation | None = None
+    """Known from the manifest (a resumed item): no create is sent."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How an item ended (what its `BatchResult` reports)."""
+
+    generation: Generation | None
+    error: AurousError | None
+    paths: list[Path]
+
+
+def _create(job: Job) -> Steps[Generation]:
+    """Create with the item's key; a batch waits for rate limits and free slots as long as needed."""
+    conflicts = 0
+    while True:
+        call = dataclasses.replace(job.call, max_rate_limit_wait=math.inf)
+        try:
+            return (yield from call)
+        except IdempotencyKeyInUseError:
+            conflicts += 1
+            if conflicts > _CONFLICT_RETRIES:
+                raise
+            yield Sleep(backoff_delay(conflicts), "backoff")
+
+
+def item_steps(job: Job, plan: BatchPlan, max_retries: int) -> Steps[Outcome]:
+    """One item: create (or pick up the known generation), wait, download; errors captured."""
+    generation = job.generation
+    try:
+        if generation is None:
+            generation = yield from _create(job)
+        if not generation.is_terminal:
+            generation = yield from wait_steps(
+                generation,
+                timeout=plan.wait_timeout,
+                poll_interval=plan.poll_interval,
+                max_poll_interval=plan.max_poll_interval,
+                on_update=None,
+                cancel_on_timeout=False,
+            )
+        if not generation.is_succeeded:
+            return Outcome(generation, GenerationFailedError(generation=generation), [])
+        paths: list[Path] = []
+        if plan.download_to is not None:
+            paths = yield from download_steps(
+                generation,
+                plan.download_to,
+                overwrite=True,
+                on_progress=None,
+                max_retries=max_retries,
+            )
+        return Outcome(generation, None, paths)
+    except WaitTimeoutError as error:
+        return Outcome(error.generation or generation, error, [])
+    except AurousError as error:
+        return Outcome(generation, error, [])
+    except OSError as error:
+        wrapped = AurousError(f"writing the outputs of batch request #{job.index} failed: {error}")
+        wrapped.__cause__ = error
+        return Outcome(generation, wrapped, [])

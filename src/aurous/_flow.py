@@ -1,0 +1,302 @@
+"""What happens to every `Call` between a method and the wire: pacing, retries, reading the answer.
+
+`Flow.wrap` wraps a method's steps once, the way httpx's ``sync_auth_flow`` wraps an ``auth_flow``:
+each `Call` the method yields becomes one or more `Send` attempts, preceded by the waits the
+client's `Pacer` asks for and separated by the waits the `RetryPolicy` asks for; every other step
+passes through untouched. Methods, helpers and the batch therefore never deal with rate limits or
+retries themselves, and both clients share this code: only the driver differs.
+
+A call with a ``deadline`` never runs past it: each attempt's timeout is cut to the time left,
+and no wait (backoff, ``Retry-After``, pacing) is started that would end after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from ._call import Call
+from ._clock import Clock
+from ._errors import APIStatusError, AurousError, RateLimitError
+from ._pacing import Bucket, Gate, Pacer, figures_of
+from ._retry import RetryPolicy, rate_limit_delay
+from ._steps import Send, Sleep, Steps, WaitFor
+from ._validation import resolve_timeout
+
+__all__ = ["Flow", "capped_timeout"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("aurous")
+
+_CONCURRENCY_CODE = "concurrency_limit_exceeded"
+
+
+def capped_timeout(base: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
+    """``base`` with every phase limited to ``remaining`` seconds (the time left before a deadline)."""
+    if remaining is None:
+        return base
+    remaining = max(remaining, 0.001)
+
+    def cap(value: float | None) -> float:
+        return remaining if value is None else min(value, remaining)
+
+    return httpx.Timeout(
+        connect=cap(base.connect), read=cap(base.read), write=cap(base.write), pool=cap(base.pool)
+    )
+
+
+def _new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def _rate_limit_wait(error: RateLimitError, times: int) -> float:
+    """The wait a 429 asks for, but never so short that a server answering ``Retry-After: 0``
+    gets hammered: at least 50 ms, doubling with each 429 in a row, up to a second."""
+    return max(rate_limit_delay(error, times), min(1.0, 0.05 * 2.0 ** (times - 1)))
+
+
+class Flow:
+    """How one client turns calls into attempts: its clock, defaults, retry policy and pacer."""
+
+    __slots__ = (
+        "clock",
+        "max_rate_limit_wait",
+        "max_retries",
+        "pacer",
+        "policy",
+        "timeout",
+        "wall",
+    )
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        timeout: httpx.Timeout,
+        max_retries: int,
+        max_rate_limit_wait: float,
+        pacer: Pacer | None,
+    ) -> None:
+        self.clock = clock
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self.pacer = pacer
+        self.policy = RetryPolicy(
+            retry_rate_limits=pacer is None, max_rate_limit_wait=max_rate_limit_wait
+        )
+        self.wall: Callable[[], float] = time.time
+        self.set_clock(clock)
+
+    def set_clock(self, clock: Clock) -> None:
+        self.clock = clock
+        # The emulator's manual clock tells its own Unix time, which rate-limit resets are in.
+        wall = getattr(clock, "time", None)
+        self.wall = wall if callable(wall) else time.time
+
+    # ---- a method's steps ----------------------------------------------------------------------
+    def wrap(self, steps: Steps[T]) -> Steps[T]:
+        """``steps`` with every `Call` expanded into paced, retried attempts."""
+        try:
+            step = next(steps)
+            while True:
+                try:
+                    if isinstance(step, Call):
+                        value = yield from self.call(step)
+                    else:
+                        value = yield step
+                except Exception as exc:
+                    step = steps.throw(exc)
+                else:
+                    step = steps.send(value)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            # After Ctrl-C or task cancellation the method is still suspended: close it so its
+            # clean-up (e.g. removing a partial download) runs now.
+            steps.close()
+
+    # ---- one call ------------------------------------------------------------------------------
+    def call(self, call: Call[T]) -> Steps[T]:
+        """The attempts of ``call`` until it succeeds or fails for good; its parsed result."""
+        call.prepare(_new_key)
+        options = call.options
+        max_retries = options.get("max_retries", self.max_retries)
+        base_timeout = resolve_timeout(options["timeout"]) if "timeout" in options else self.timeout
+        waits = _Waits(self, call)
+        retry_state = None
+        attempt = limited = 0
+        while True:
+            admission = None if self.pacer is None else (yield from self._admit(call, waits))
+            attempt += 1
+            remaining = None if call.deadline is None else call.deadline - self.clock.monotonic()
+            try:
+                response: httpx.Response = yield Send(
+                    call, attempt, capped_timeout(base_timeout, remaining)
+                )
+            except RateLimitError as error:
+                if admission is not None:
+                    admission.rate_limited(error)
+                    limited += 1
+                    delay = _rate_limit_wait(error, limited)
+                    if max_retries == 0 or not waits.fits(delay):
+                        raise
+                    if admission.gate is not None and error.code == _CONCURRENCY_CODE:
+                        continue  # the gate holds the retry until a slot frees or a probe is due
+                    yield from waits.sleep(delay, "rate_limit", error)
+                    continue
+                retry_state = retry_state or self.policy.start(call, max_retries)
+                delay = self.policy.next_delay(retry_state, error)
+                yield from waits.sleep(delay, "rate_limit", error)
+                continue
+            except AurousError as error:
+                if admission is not None:
+                    admission.failed(error)
+                retry_state = retry_state or self.policy.start(call, max_retries)
+                delay = self.policy.next_delay(retry_state, error)
+                yield from waits.sleep(delay, "backoff", error)
+                continue
+            except BaseException:
+                # Cancelled or interrupted mid-request: give the reservations back.
+                if admission is not None:
+                    admission.failed(None)
+                raise
+            if admission is None:
+                return response if call.raw else call.read(response)  # type: ignore[return-value]
+            admission.answered(response)
+            try:
+                result: T = response if call.raw else call.read(response)  # type: ignore[assignment]
+            except BaseException:
+                admission.released()
+                raise
+            admission.accepted(result)
+            return result
+
+    def _admit(self, call: Call[Any], waits: _Waits) -> Steps[_Admission]:
+        """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""
+        pacer = self.pacer
+        assert pacer is not None
+        clock = self.clock
+        gate = pacer.gate if call.creates_generation else None
+        if gate is not None:
+            while True:
+                with pacer.lock:
+                    verdict = gate.enter(clock.monotonic())
+                if verdict is None:
+                    break
+                version, seconds = verdict
+                if not waits.fits(seconds):
+                    # Out of budget: send anyway and let the server decide.
+                    with pacer.lock:
+                        gate.force()
+                    break
+                start = clock.monotonic()
+                waits.log(seconds, "a free concurrency slot")
+                yield WaitFor(pacer.signal, version, seconds)
+                waits.spent(clock.monotonic() - start)
+        bucket = pacer.bucket(call.route)
+        with pacer.lock:
+            delay = bucket.reserve(clock.monotonic())
+        # A wait that does not fit the budget is skipped: the request goes, the server decides.
+        if delay > 0 and waits.fits(delay):
+            waits.log(delay, call.route)
+            yield Sleep(delay, "rate_limit")
+            waits.spent(delay)
+        return _Admission(self, pacer, bucket, gate)
+
+
+class _Admission:
+    """A request let through by the pacer: what it reserved, given back when it is answered."""
+
+    __slots__ = ("bucket", "flow", "gate", "pacer")
+
+    def __init__(self, flow: Flow, pacer: Pacer, bucket: Bucket, gate: Gate | None) -> None:
+        self.flow = flow
+        self.pacer = pacer
+        self.bucket = bucket
+        self.gate = gate
+
+    def _settle(self, headers: Any) -> float:
+        now = self.flow.clock.monotonic()
+        self.bucket.settle(figures_of(headers), now, self.flow.wall())
+        return now
+
+    def answered(self, response: httpx.Response) -> None:
+        with self.pacer.lock:
+            self._settle(response.headers)
+
+    def accepted(self, result: Any) -> None:
+        now = self.flow.clock.monotonic()
+        if self.gate is not None:
+            with self.pacer.lock:
+                self.gate.accepted(result, now)
+        self.pacer.observe(result, now)
+
+    def released(self) -> None:
+        if self.gate is not None:
+            with self.pacer.lock:
+                self.gate.released()
+
+    def rate_limited(self, error: RateLimitError) -> None:
+        with self.pacer.lock:
+            now = self._settle(error.response.headers)
+            concurrency = error.code == _CONCURRENCY_CODE
+            if not concurrency:
+                self.bucket.emptied(now, rate_limit_delay(error, 1))
+            if self.gate is not None:
+                if concurrency:
+                    self.gate.refused(rate_limit_delay(error, 1), now)
+                else:
+                    self.gate.released()
+
+    def failed(self, error: AurousError | None) -> None:
+        headers = error.response.headers if isinstance(error, APIStatusError) else None
+        with self.pacer.lock:
+            self._settle(headers)
+            if self.gate is not None:
+                self.gate.released()
+
+
+class _Waits:
+    """The waiting one call may still do: until its deadline, or ``max_rate_limit_wait`` for
+    rate limits when it has none."""
+
+    __slots__ = ("_call", "_flow", "_rate_limit_waited")
+
+    def __init__(self, flow: Flow, call: Call[Any]) -> None:
+        self._flow = flow
+        self._call = call
+        self._rate_limit_waited = 0.0
+
+    def fits(self, seconds: float) -> bool:
+        """Whether a rate-limit wait of ``seconds`` fits what is left of the budget."""
+        call = self._call
+        if call.deadline is not None:
+            return self._flow.clock.monotonic() + seconds <= call.deadline
+        budget = call.max_rate_limit_wait
+        if budget is None:
+            budget = self._flow.max_rate_limit_wait
+        return self._rate_limit_waited + seconds <= budget
+
+    def spent(self, seconds: float) -> None:
+        self._rate_limit_waited += max(0.0, seconds)
+
+    def sleep(self, seconds: float, reason: Any, error: AurousError) -> Steps[None]:
+        """Sleep before another attempt, unless that would run past the call's deadline."""
+        deadline = self._call.deadline
+        if deadline is not None and self._flow.clock.monotonic() + seconds > deadline:
+            raise error
+        if reason == "rate_limit":
+            self.log(seconds, self._call.route)
+            self.spent(seconds)
+        yield Sleep(seconds, reason)
+
+    def log(self, seconds: float, what: str) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("waiting %.2fs for %s", seconds, what)

@@ -1,0 +1,228 @@
+"""Call builders: what each endpoint sends, below the namespaces and the helpers that share them.
+
+`request` is the one way an endpoint is declared: method, path template, result type, options
+and body fields, in one line. The generation calls (create, estimate, retrieve, cancel) are
+built here too, because `client.images`, `client.videos`, the wait and download helpers and the
+batch all send them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, get_args, get_origin
+from urllib.parse import quote
+
+from ._call import Call
+from ._models import ModelList
+from ._params import ImageCreateArgs, VideoCreateArgs
+from ._types import RequestOptions
+from ._validation import typeddict_checker
+from .types import Estimate, Generation
+
+__all__ = [
+    "cancel_call",
+    "check_image_request",
+    "check_video_request",
+    "create_call",
+    "estimate_call",
+    "exclusive",
+    "image_create_call",
+    "path_id",
+    "request",
+    "retrieve_call",
+    "split_args",
+    "video_create_call",
+]
+
+T = TypeVar("T")
+
+_OPTION_KEYS = frozenset(RequestOptions.__annotations__)
+
+
+# ---- the one way to declare an endpoint ----------------------------------------------------------
+
+
+def request(
+    method: str,
+    route: str,
+    result: type[T] | None,
+    options: RequestOptions,
+    *,
+    path: Mapping[str, str] | None = None,
+    **fields: Any,
+) -> Call[T]:
+    """The call of ``method route`` answering a ``result`` (a model, ``ModelList[Model]``, or None).
+
+    ``route`` is the path template (``"/v1/loras/{lora_id}"``); ``path`` fills it, each value
+    checked and escaped as an id. ``fields`` are `Call` fields (``json=``, ``query=``, …).
+
+    >>> return (yield from request("GET", "/v1/loras/{lora_id}", Lora, options, path={"lora_id": x}))
+    """
+    url = route.format_map({k: path_id(k, v) for k, v in path.items()}) if path else route
+    parse: Callable[[Any], T] = parser(result)  # type: ignore[arg-type]
+    return Call(method, url, parse=parse, options=options, route=f"{method} {route}", **fields)
+
+
+@functools.cache
+def parser(result: Any) -> Callable[[Any], Any]:
+    """How a JSON body becomes ``result`` (built once per result type)."""
+    if result is None:
+        return _nothing
+    if get_origin(result) in (list, ModelList):
+        validate_item: Callable[[Any], Any] = get_args(result)[0].model_validate
+
+        def parse_list(body: Any) -> Any:
+            if not isinstance(body, list):
+                raise TypeError(f"expected a JSON array, got {type(body).__name__}")
+            return ModelList(validate_item(entry) for entry in body)
+
+        return parse_list
+    validate: Callable[[Any], Any] = result.model_validate
+    return validate
+
+
+def _nothing(body: Any) -> None:
+    return None
+
+
+def path_id(name: str, value: str) -> str:
+    """A path segment from an id, refusing empty values and escaping anything unsafe."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty id")
+    return quote(value, safe="")
+
+
+def split_args(
+    args: Mapping[str, Any],
+) -> tuple[dict[str, Any], RequestOptions, str | None]:
+    """Split keyword arguments into (body fields that were set, per-call options, idempotency key)."""
+    body: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    key: str | None = None
+    for name, value in args.items():
+        if name == "idempotency_key":
+            key = value
+        elif name in _OPTION_KEYS:
+            options[name] = value
+        elif value is not None:
+            body[name] = list(value) if isinstance(value, tuple) else value
+    return body, RequestOptions(**options), key  # type: ignore[typeddict-item]
+
+
+def exclusive(body: Mapping[str, Any], first: str, *others: str) -> None:
+    """Refuse a body that sets ``first`` together with any of ``others``."""
+    if body.get(first) is None:
+        return
+    clash = [o for o in others if body.get(o) is not None]
+    if clash:
+        raise ValueError(
+            f"{first} cannot be combined with {' / '.join(clash)}; pass one or the other"
+        )
+
+
+# ---- generations ------------------------------------------------------------------------------
+
+
+def retrieve_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
+    """``GET /v1/images/{id}``: images and videos alike are read through the image route."""
+    return request(
+        "GET",
+        "/v1/images/{generation_id}",
+        Generation,
+        options,
+        path={"generation_id": generation_id},
+    )
+
+
+def cancel_call(generation_id: str, options: RequestOptions) -> Call[Generation]:
+    """``POST /v1/images/{id}/cancel``: images and videos alike."""
+    return request(
+        "POST",
+        "/v1/images/{generation_id}/cancel",
+        Generation,
+        options,
+        path={"generation_id": generation_id},
+    )
+
+
+def create_call(
+    route: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
+) -> Call[Generation]:
+    """The billable create ``POST route`` for these arguments: validated by ``check``, IO-free,
+    with an ``Idempotency-Key`` fixed once and reused on every retry."""
+    body, options, key = split_args(args)
+    check(body)
+    return request(
+        "POST",
+        route,
+        Generation,
+        options,
+        json=body,
+        idempotent=True,
+        idempotency_key=key,
+        creates_generation=True,
+    )
+
+
+def estimate_call(
+    route: str, args: Mapping[str, Any], check: Callable[[dict[str, Any]], None]
+) -> Call[Estimate]:
+    """The estimate ``POST route``: the same body and checks as the create, nothing billed."""
+    body, options, _ = split_args(args)
+    check(body)
+    return request("POST", route, Estimate, options, json=body)
+
+
+def check_image_body(body: dict[str, Any]) -> None:
+    """The image body rules the types cannot express (the server would refuse these)."""
+    # An empty list counts as absent for the API, so it cannot clash with its alternative.
+    for name in ("loras", "reference_image_urls"):
+        if name in body and not body[name]:
+            del body[name]
+    exclusive(body, "size", "width", "height")
+    exclusive(body, "lora_id", "loras")
+    exclusive(body, "character_id", "reference_image_urls")
+    if (body.get("width") is None) != (body.get("height") is None):
+        given, missing = (
+            ("width", "height") if body.get("width") is not None else ("height", "width")
+        )
+        raise ValueError(f"{given} needs {missing}: custom sizes take both width and height")
+
+
+def check_video_body(body: dict[str, Any]) -> None:
+    """The video body rules the types cannot express."""
+    if body.get("prompt") is None and body.get("first_frame_url") is None:
+        raise ValueError("a video needs a prompt, a first_frame_url, or both")
+    if body.get("last_frame_url") is not None and body.get("first_frame_url") is None:
+        raise ValueError("last_frame_url needs first_frame_url")
+
+
+@functools.cache
+def _request_checker(kind: str) -> Callable[[Mapping[str, Any]], None]:
+    # Built on first use: reading the TypedDicts' annotations costs more than importing them.
+    if kind == "image":
+        return typeddict_checker(ImageCreateArgs, "images.create")
+    return typeddict_checker(VideoCreateArgs, "videos.create")
+
+
+def check_image_request(values: Mapping[str, Any]) -> None:
+    """Check a dict of ``images.create`` arguments (a batch request) as the method would."""
+    _request_checker("image")(values)
+
+
+def check_video_request(values: Mapping[str, Any]) -> None:
+    """Check a dict of ``videos.create`` arguments (a batch request) as the method would."""
+    _request_checker("video")(values)
+
+
+def image_create_call(args: Mapping[str, Any]) -> Call[Generation]:
+    """The call of ``POST /v1/images`` for these arguments (validated, IO-free)."""
+    return create_call("/v1/images", args, check_image_body)
+
+
+def video_create_call(args: Mapping[str, Any]) -> Call[Generation]:
+    """The call of ``POST /v1/videos`` for these arguments (validated, IO-free)."""
+    return create_call("/v1/videos", args, check_video_body)

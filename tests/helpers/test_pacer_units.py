@@ -1,0 +1,236 @@
+"""The pacer's arithmetic on a manual clock: token buckets and the concurrency gate."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+import pytest
+
+from aurous._pacing import Bucket, Gate, Pacer
+from aurous._response import RateLimit
+from aurous._steps import Signal
+from aurous.types import Generation
+
+WALL = 1_779_282_060.0
+
+
+def _figures(limit: int, remaining: int, reset: float) -> RateLimit:
+    return RateLimit(limit=limit, remaining=remaining, reset=int(reset))
+
+
+def _generation(gid: str, status: str = "pending") -> Generation:
+    return Generation.model_validate(
+        {
+            "id": gid,
+            "object": "inference",
+            "status": status,
+            "created_at": "2026-05-20T10:00:00Z",
+            "inference_type": "t2i",
+            "aurous_version": "2026-05-15",
+            "creation_request_id": "req_1",
+        }
+    )
+
+
+# ---- buckets -----------------------------------------------------------------------------------
+
+
+def test_nothing_known_nothing_delayed() -> None:
+    bucket = Bucket()
+    assert [bucket.reserve(100.0) for _ in range(5)] == [0.0] * 5
+
+
+def test_a_full_bucket_is_not_paced() -> None:
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    bucket.settle(_figures(120, 119, WALL + 1), 100.0, WALL)
+    assert all(bucket.reserve(100.0) == 0.0 for _ in range(50))
+
+
+def test_an_empty_bucket_queues_waiters_one_refill_apart() -> None:
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    # Empty, refilling 120 tokens in 120 s: one per second.
+    bucket.settle(_figures(120, 0, WALL + 120), 100.0, WALL)
+    assert [bucket.reserve(100.0) for _ in range(3)] == [1.0, 2.0, 3.0]
+
+
+def test_refill_since_the_observation_counts() -> None:
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    bucket.settle(_figures(60, 0, WALL + 60), 100.0, WALL)
+    later = 105.0  # five tokens came back
+    assert [bucket.reserve(later) for _ in range(5)] == [0.0] * 5
+    assert bucket.reserve(later) == pytest.approx(1.0)
+
+
+def test_answers_give_reservations_back() -> None:
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    bucket.settle(_figures(10, 1, WALL + 9), 100.0, WALL)
+    assert bucket.reserve(100.0) == 0.0  # the last token
+    bucket.settle(None, 100.0, WALL)  # no answer (a dropped connection): the token is back
+    assert bucket.reserve(100.0) == 0.0
+
+
+def test_a_429_empties_the_estimate_until_retry_after() -> None:
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    bucket.settle(None, 100.0, WALL)
+    bucket.emptied(100.0, retry_after=2.0)
+    # Without a known rate, Retry-After is the refill estimate: one token after 2 s.
+    assert bucket.reserve(100.0) == pytest.approx(2.0)
+    bucket.settle(None, 102.0, WALL)
+    assert bucket.reserve(102.0) == 0.0
+
+
+def test_reset_given_as_a_delta_is_understood() -> None:
+    bucket = Bucket()
+    bucket.reserve(0.0)
+    bucket.settle(RateLimit(limit=60, remaining=0, reset=60), 0.0, WALL)
+    assert bucket.reserve(0.0) == pytest.approx(1.0)
+
+
+# ---- the concurrency gate ------------------------------------------------------------------------
+
+
+class _LockedGate:
+    """A gate whose methods run under the pacer's lock, as `aurous._flow` calls them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gate = Gate(Signal(self._lock))
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._gate, name)
+        if not callable(value):
+            return value
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return value(*args, **kwargs)
+
+        return locked
+
+
+def _gate() -> Any:
+    return _LockedGate()
+
+
+def test_slow_start_admits_one_more_per_accepted_create() -> None:
+    gate = _gate()
+    assert gate.enter(0.0) is None
+    assert gate.enter(0.0) is not None  # window 1: the second waits for the first answer
+    gate.accepted(_generation("img_1"), 0.0)
+    assert gate.enter(0.0) is None  # window 2, one generation in flight
+    assert gate.enter(0.0) is not None
+
+
+def test_a_refusal_teaches_the_limit_and_a_finished_generation_frees_a_slot() -> None:
+    gate = _gate()
+    for n in range(4):
+        assert gate.enter(0.0) is None
+        gate.accepted(_generation(f"img_{n}"), 0.0)
+    assert gate.enter(0.0) is None
+    gate.refused(retry_after=1.0, now=0.0)
+    assert gate.limit == 4
+    verdict = gate.enter(0.1)
+    assert verdict is not None
+    version, seconds = verdict
+    assert seconds == pytest.approx(0.9)  # until a probe is due
+    gate.seen(_generation("img_2", "succeeded"), 0.2)
+    assert gate.signal.version != version  # waiters are woken
+    assert gate.enter(0.2) is None
+
+
+def test_a_terminal_replay_is_not_tracked() -> None:
+    gate = _gate()
+    assert gate.enter(0.0) is None
+    gate.accepted(_generation("img_1", "succeeded"), 0.0)
+    assert not gate.tracked
+
+
+def test_probes_find_capacity_that_other_clients_freed() -> None:
+    gate = _gate()
+    for n in range(2):
+        gate.enter(0.0)
+        gate.accepted(_generation(f"img_{n}"), 0.0)
+    gate.enter(0.0)
+    gate.refused(retry_after=1.0, now=0.0)
+    assert gate.limit == 2
+    assert gate.enter(0.5) is not None
+    assert gate.enter(1.0) is None  # the probe
+    assert gate.enter(1.0) is not None  # only one probe at a time
+    gate.accepted(_generation("img_9"), 1.0)
+    assert gate.limit == 3
+
+
+def test_refused_probes_back_off() -> None:
+    gate = _gate()
+    gate.enter(0.0)
+    gate.refused(retry_after=1.0, now=0.0)  # other clients hold every slot
+    assert gate.limit == 0
+    due = []
+    now = 0.0
+    for _ in range(7):
+        verdict = gate.enter(now)
+        assert verdict is not None
+        now += verdict[1]
+        due.append(now)
+        assert gate.enter(now) is None  # the probe
+        gate.refused(retry_after=1.0, now=now)
+    gaps = [b - a for a, b in itertools.pairwise(due)]
+    assert gaps == sorted(gaps)
+    assert gaps[-1] == pytest.approx(30.0)
+
+
+def test_the_limit_is_re_probed_after_a_run_of_acceptances() -> None:
+    gate = _gate()
+    for n in range(3):
+        gate.enter(0.0)
+        gate.accepted(_generation(f"img_{n}"), 0.0)
+    gate.enter(0.0)
+    gate.refused(1.0, 0.0)
+    assert gate.limit == 3
+    for n in range(6):
+        gate.seen(_generation(f"img_{n}", "succeeded"), 0.0)
+        assert gate.enter(0.0) is None
+        gate.accepted(_generation(f"img_{n + 3}"), 0.0)
+    assert gate.limit == 4
+
+
+def test_errors_and_cancellations_give_the_slot_back() -> None:
+    gate = _gate()
+    assert gate.enter(0.0) is None
+    gate.released()
+    assert gate.sending == 0
+    assert gate.enter(0.0) is None
+
+
+def test_generations_never_seen_again_stop_counting_after_an_hour() -> None:
+    gate = _gate()
+    gate.enter(0.0)
+    gate.accepted(_generation("img_1"), 0.0)
+    gate.enter(0.0)
+    gate.refused(1.0, 0.0)
+    assert gate.limit == 1
+    assert gate.tracked
+    assert gate.enter(3601.0) is None
+    assert not gate.tracked
+
+
+def test_the_pacer_sees_finished_generations_in_pages() -> None:
+    pacer = Pacer()
+    gate = pacer.gate
+    with pacer.lock:
+        gate.enter(0.0)
+        gate.accepted(_generation("img_1"), 0.0)
+
+    class Page:
+        def __init__(self) -> None:
+            self.data = [_generation("img_1", "failed"), _generation("img_2", "succeeded")]
+
+    pacer.observe(Page(), 1.0)
+    assert not gate.tracked
