@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import aurous
 from aurous._signature import SIGNATURE_HEADER, compute_signature
 from aurous.emulator import Emulator, EmulatorConfig
 from aurous.emulator._webhooks import DeliveryAttempt, OutgoingWebhook, WebhookSettings
@@ -96,6 +97,10 @@ def test_a_completed_generation_is_delivered_signed(
     assert verifies(one, first["secret"])
     assert not verifies(one, second["secret"])
     assert verifies(two, second["secret"])
+    # What a receiver using the SDK does with the delivery.
+    assert one.signature is not None
+    verified = aurous.webhooks.verify(one.body, one.signature, first["secret"], now=emu.now())
+    assert verified.type == "image.completed"
 
     envelope = one.json()
     row = client.get(f"/v1/images/{gen['id']}").json()

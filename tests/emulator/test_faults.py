@@ -102,7 +102,10 @@ def test_latency_on_the_manual_clock_and_timeouts(emu: Emulator, client: httpx.C
     emu.faults.latency(30.0, "POST /v1/images", times=1)
     with pytest.raises(httpx.ReadTimeout):
         client.post("/v1/images", json={"prompt": "slow"}, timeout=5.0)
-    # The server finished the work even though the client gave up.
+    assert emu.now() == start + 7.0  # the client waited its read timeout, not the latency
+    # The server finishes the work even though the client gave up, once the latency is over.
+    assert emu.team.generations == {}
+    emu.advance(25.0)
     assert len(emu.team.generations) == 1
 
 

@@ -42,6 +42,23 @@ def test_sdk_sees_drop_after_commit_and_recovers_with_its_key(emu: Emulator) -> 
     assert created._response.replayed
 
 
+def test_dropped_replays_exhaust_the_sdk_retries(emu: Emulator) -> None:
+    # The first attempt commits and its response is lost; the three retries replay the stored
+    # result, and each replay is lost too.
+    emu.faults.fail_next("POST /v1/images", drop_connection=True, after_commit=True, times=4)
+    client = emu.client(max_retries=3)
+    with pytest.raises(aurous.APIConnectionError) as caught:
+        client.images.create(prompt="never seen")
+    assert caught.value.idempotency_key is not None
+    (generation,) = emu.team.generations.values()
+    assert generation.prompt == "never seen"
+    assert emu.team.available == 999  # held or charged once, not per attempt
+    # The fault is used up: the next replay of the same key answers.
+    replay = client.images.create(prompt="never seen", idempotency_key=caught.value.idempotency_key)
+    assert replay.id == generation.id
+    assert replay._response.replayed
+
+
 def test_errors_map_to_sdk_exceptions(emu: Emulator) -> None:
     client = emu.client(max_retries=0)
     emu.set_balance(0)

@@ -7,13 +7,23 @@
 See ``ARCHITECTURE.md`` in this package for how it is built and how to extend it.
 """
 
-from ._clock import ManualClock, RealClock, SdkClock
-from ._config import EmulatorConfig, Phases
-from ._emulator import IN_PROCESS_BASE_URL, Emulator
-from ._faults import Faults, Gate
-from ._hooks import EventHooks
-from ._http import EmuRequest, EmuResponse
-from ._server import EmulatorServer
+# The pytest plugin (``aurous.emulator.pytest_plugin``, a pytest11 entry point) imports this
+# package in every pytest run wherever aurous is installed, so nothing is imported until a
+# name is first used (PEP 562).
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._clock import ManualClock, RealClock, SdkClock
+    from ._config import EmulatorConfig, Phases
+    from ._emulator import IN_PROCESS_BASE_URL, Emulator
+    from ._faults import Faults, Gate
+    from ._hooks import EventHooks
+    from ._http import EmuRequest, EmuResponse
+    from ._server import EmulatorServer
 
 __all__ = [
     "IN_PROCESS_BASE_URL",
@@ -30,3 +40,32 @@ __all__ = [
     "RealClock",
     "SdkClock",
 ]
+
+_SOURCES = {
+    "IN_PROCESS_BASE_URL": "._emulator",
+    "EmuRequest": "._http",
+    "EmuResponse": "._http",
+    "Emulator": "._emulator",
+    "EmulatorConfig": "._config",
+    "EmulatorServer": "._server",
+    "EventHooks": "._hooks",
+    "Faults": "._faults",
+    "Gate": "._faults",
+    "ManualClock": "._clock",
+    "Phases": "._config",
+    "RealClock": "._clock",
+    "SdkClock": "._clock",
+}
+
+
+def __getattr__(name: str) -> Any:
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -49,7 +49,7 @@ class LoraEntry:
         return self.fields.get(name)
 
     def render(self) -> dict[str, Any]:
-        """The API object (resources.md §7 / §8)."""
+        """The API object (spec/openapi.yaml, operations loras_retrieve / video_loras_retrieve)."""
         return {key: value for key, value in self.fields.items() if key not in _PRIVATE_KEYS}
 
 
@@ -87,6 +87,6 @@ class Catalogue:
         return None
 
     def visible(self, kind: str, team_id: str) -> list[LoraEntry]:
-        """Entries of ``kind`` visible to the team, newest first (H35)."""
+        """Entries of ``kind`` visible to the team, newest first."""
         rows = [e for e in self.entries if e.kind == kind and e.visible_to(team_id)]
         return sorted(rows, key=lambda e: (e.created_at, e.id), reverse=True)

@@ -1,4 +1,5 @@
-"""Characters (endpoints.md §9, resources.md §14-16): uploads, rows, refs and synthesis runs.
+"""Characters (spec/openapi.yaml, ``characters_*`` operations): uploads, rows, refs and synthesis
+runs.
 
 A synthesis run (create with ``generate: true``, resynthesize, refs/regenerate) is scheduled on
 the emulator clock and finished by :func:`tick_characters` at its scheduled time, like a
@@ -155,7 +156,8 @@ class Character:
 
 # ----------------------------------------------------------------------------- validation
 def read_attributes(body: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
-    """``attributes``: fixed key whitelist, ``age`` an integer, the rest strings (H18)."""
+    """``attributes``: fixed key whitelist (unknown key → ``invalid_format``), ``age`` an
+    integer, the rest strings."""
     value = body.get("attributes")
     if value is None:
         if required:
@@ -215,7 +217,8 @@ def ref_url(core: Core, base_url: str, character_id: str, key: str, now: float) 
 
 
 def render_character(core: Core, char: Character, base_url: str, now: float) -> dict[str, Any]:
-    """The character object (resources.md §14) with freshly signed ref URLs."""
+    """The character object (spec/openapi.yaml, schema ``Character``) with freshly signed ref
+    URLs."""
     return {
         "id": char.id,
         "object": "character",

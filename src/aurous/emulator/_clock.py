@@ -106,7 +106,7 @@ class SdkClock:
 
 
 def format_timestamp(ts: float) -> str:
-    """RFC 3339 in UTC with ``Z``, whole seconds (H27)."""
+    """RFC 3339 in UTC with ``Z``, whole seconds."""
     moment = _EPOCH + _dt.timedelta(seconds=int(ts // 1))
     # Not strftime: "%Y" is not zero-padded below year 1000 on every platform.
     return (

@@ -9,7 +9,7 @@ from ._webhooks import WebhookSettings
 
 __all__ = ["DEFAULT_BUCKETS", "EmulatorConfig", "Phases"]
 
-# errors.md §6.2: capacity (burst) and sustained refill per minute.
+# The API's buckets: capacity (burst) and sustained refill per minute.
 DEFAULT_BUCKETS: dict[str, tuple[int, int]] = {
     "images_post": (120, 60),
     "estimate_post": (240, 120),

@@ -1,4 +1,9 @@
-"""The IO-free core: request value in, response value out (conventions.md §10)."""
+"""The IO-free core: request value in, response value out.
+
+A request is evaluated in a fixed order, the first failing step deciding the response: route,
+authentication, ``Aurous-Version``, scope, rate limit, idempotency lookup (``begin``), then
+validation, referenced resources, moderation, concurrency, balance and the action (``finish``).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,16 @@ import datetime as _dt
 import logging
 import re
 import threading
+import time
 from typing import Any
 
-from ._clock import Clock
+from ._clock import Clock, RealClock
 from ._config import EmulatorConfig
 from ._context import RequestContext, path_digest
 from ._errors import ApiError, envelope
 from ._faults import Faults, Gate, ScriptedFailure
 from ._hooks import EventHooks
-from ._http import EmuRequest, EmuResponse, canonical_json, dumps
+from ._http import API_VERSION, EmuRequest, EmuResponse, canonical_json, dumps
 from ._idempotency import Outcome
 from ._ids import IdMint
 from ._ratelimit import BucketDecision, TokenBucket
@@ -24,7 +30,6 @@ from ._state import ApiKey, CallbackRecord, EventRecord, State, Team
 
 __all__ = ["API_VERSION", "Core", "Pending"]
 
-API_VERSION = "2026-05-15"
 _VERSION_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _log = logging.getLogger("aurous.emulator")
 
@@ -38,6 +43,8 @@ class Pending:
 
     request: EmuRequest
     request_id: str
+    started: float = 0.0
+    """Emulator time at :meth:`Core.begin`; the latency runs from here."""
     delay: float = 0.0
     gate: Gate | None = None
     response: EmuResponse | None = None
@@ -71,6 +78,9 @@ class Core:
         self._signing_secret = self.ids.hex(64).encode()
         self.extensions: dict[str, Any] = {}
         """Cross-family services installed by ``Router.setup`` (e.g. ``character_resolver``)."""
+        self._abandoned: list[Pending] = []
+        self._settled = threading.Condition(self.lock)
+        self._ticked_to = float("-inf")
         for router in routers:
             for setup in router.setups:
                 setup(self)
@@ -88,10 +98,15 @@ class Core:
     async def ahandle(self, request: EmuRequest) -> EmuResponse:
         """Async form of :meth:`handle`."""
         pending = self.begin(request)
-        if pending.delay:
-            await self.clock.asleep(pending.delay)
-        if pending.gate is not None:
-            await pending.gate.ablock()
+        try:
+            if pending.delay:
+                await self.clock.asleep(pending.delay)
+            if pending.gate is not None:
+                await pending.gate.ablock()
+        except BaseException:
+            # Cancelled (the client went away): the server side still completes the request.
+            self.abandon(pending)
+            raise
         return self.finish(pending)
 
     def tick(self) -> None:
@@ -106,14 +121,17 @@ class Core:
             now = self.clock.now()
             self._tick(now)
             request_id = "req_" + self.ids.ulid(now)
-            pending = Pending(request, request_id)
+            pending = Pending(request, request_id, started=now)
             try:
                 self._begin(pending, now)
             except ApiError as error:
                 pending.response = self._error_response(error, request_id, pending.decision)
                 self._abandon_key(pending)
             if pending.response is not None:
-                self._finalise(pending.response, request_id)
+                # Decided already (an error, a replay, a redirect): an after-commit fault hits
+                # this response as it would a freshly computed one.
+                response = self._after_commit(pending, pending.response)
+                pending.response = self._finalise(response, request_id)
             return pending
 
     def _begin(self, pending: Pending, now: float) -> None:
@@ -303,49 +321,114 @@ class Core:
         """Run the handler (unless decided already) and apply after-commit faults."""
         if pending.response is not None:
             return pending.response
-        ctx, route = pending.context, pending.route
-        assert ctx is not None
-        assert route is not None
         with self.lock:
             now = self.clock.now()
             self._tick(now)
-            ctx.now = now
-            try:
-                response = route.handler(ctx)
-            except ApiError as error:
-                response = self._error_response(error, pending.request_id, None)
-            except Exception:
-                _log.exception(
-                    "emulator handler failed: %s %s", ctx.request.method, ctx.request.path
-                )
-                response = self._error_response(
-                    ApiError(
-                        500,
-                        "internal_error",
-                        "An internal error occurred. Retry with the same Idempotency-Key.",
-                    ),
-                    pending.request_id,
-                    None,
-                )
-            if ctx.idempotency_key is not None:
-                ctx.team.idempotency.complete(
-                    ctx.idempotency_key,
-                    response.status,
-                    response.body,
-                    response.header("Content-Type") or "application/json",
-                    now,
-                )
-            if pending.decision is not None:
-                response.headers.extend(pending.decision.headers())
-            failure = pending.failure
-            if failure is not None:
-                if failure.drop_connection:
-                    response.drop_connection = True
-                else:
-                    response = self._failure_response(failure, pending.request_id)
-                    if pending.decision is not None:
-                        response.headers.extend(pending.decision.headers())
-            return self._finalise(response, pending.request_id)
+            return self._finish_locked(pending, now)
+
+    def _finish_locked(self, pending: Pending, now: float) -> EmuResponse:
+        """Steps 7-12 at emulator time ``now``; the caller holds the lock."""
+        ctx, route = pending.context, pending.route
+        assert ctx is not None
+        assert route is not None
+        ctx.now = now
+        try:
+            response = route.handler(ctx)
+        except ApiError as error:
+            response = self._error_response(error, pending.request_id, None)
+        except Exception:
+            _log.exception("emulator handler failed: %s %s", ctx.request.method, ctx.request.path)
+            response = self._error_response(
+                ApiError(
+                    500,
+                    "internal_error",
+                    "An internal error occurred. Retry with the same Idempotency-Key.",
+                ),
+                pending.request_id,
+                None,
+            )
+        if ctx.idempotency_key is not None:
+            ctx.team.idempotency.complete(
+                ctx.idempotency_key,
+                response.status,
+                response.body,
+                response.header("Content-Type") or "application/json",
+                now,
+            )
+        if pending.decision is not None:
+            response.headers.extend(pending.decision.headers())
+        response = self._after_commit(pending, response)
+        pending.response = self._finalise(response, pending.request_id)
+        return pending.response
+
+    # ------------------------------------------------------------------------- abandoned requests
+    # A client that stops waiting (read timeout, cancellation) does not stop a real server: the
+    # request still runs once its latency is over and its gate is open. Rather than a thread
+    # that sleeps and then finishes it, the request joins ``_abandoned`` and is finished by
+    # ``_tick`` when the clock passes its due time. That keeps the core's rules: the handler
+    # runs under the lock, on whichever thread moves or reads the clock, like every other
+    # time-driven transition, and on a manual clock it happens exactly when a test advances
+    # past it (a background sleep would advance a manual clock on its own schedule instead).
+    # On the real clock nobody else may read the clock, so a daemon thread wakes the core at
+    # the due time; a gate's release wakes it too.
+    def abandon(self, pending: Pending) -> None:
+        """The client stopped waiting for ``pending``: finish it server-side when it is due."""
+        if pending.response is not None:
+            return
+        with self.lock:
+            self._abandoned.append(pending)
+            now = self.clock.now()
+            self._tick(now)
+        if pending.gate is not None:
+            pending.gate.on_release(self.tick)
+        due = pending.started + pending.delay
+        if isinstance(self.clock, RealClock) and due > now:
+            threading.Thread(
+                target=self._wake_at, args=(due,), name="aurous-emulator-abandoned", daemon=True
+            ).start()
+
+    def wait_abandoned(self, timeout: float | None = None) -> bool:
+        """Wait (real seconds) until every abandoned request has been finished; False on timeout.
+
+        On a manual clock they finish when the clock is advanced past their latency.
+        """
+        with self._settled:
+            return self._settled.wait_for(lambda: not self._abandoned, timeout)
+
+    def _wake_at(self, due: float) -> None:
+        while (remaining := due - self.clock.now()) > 0:
+            time.sleep(remaining)
+        self.tick()
+
+    def _finish_abandoned(self, now: float) -> None:
+        finished = False
+        # Re-evaluated after each one: a handler may release a gate or abandon another request,
+        # and re-entrant ticks (same thread, RLock) may finish entries of this list.
+        while True:
+            ready = [
+                p
+                for p in self._abandoned
+                if p.started + p.delay <= now and (p.gate is None or p.gate.released)
+            ]
+            if not ready:
+                break
+            pending = min(ready, key=lambda p: p.started + p.delay)
+            self._abandoned.remove(pending)
+            # Late observation does not make late work: the request ran when its latency was
+            # over (never before time already ticked), or, if gated, when it was released.
+            at = (
+                now
+                if pending.gate is not None
+                else max(pending.started + pending.delay, self._ticked_to)
+            )
+            self._run_tickers(at)
+            self._finish_locked(pending, at)
+            finished = True
+        for pending in self._abandoned:
+            if pending.gate is not None and pending.started + pending.delay <= now:
+                pending.gate.arrive()
+        if finished:
+            self._settled.notify_all()
 
     # ------------------------------------------------------------------------- helpers
     def _context(
@@ -394,7 +477,25 @@ class Core:
             response.headers.append(("Content-Length", str(len(response.body))))
         return response
 
+    def _after_commit(self, pending: Pending, response: EmuResponse) -> EmuResponse:
+        failure = pending.failure
+        if failure is None:
+            return response
+        if failure.drop_connection:
+            response.drop_connection = True
+            return response
+        replaced = self._failure_response(failure, pending.request_id)
+        if pending.decision is not None:
+            replaced.headers.extend(pending.decision.headers())
+        return replaced
+
     def _tick(self, now: float) -> None:
+        if self._abandoned:
+            self._finish_abandoned(now)
+        self._run_tickers(now)
+
+    def _run_tickers(self, now: float) -> None:
+        self._ticked_to = max(self._ticked_to, now)
         for router in self.routers:
             for ticker in router.tickers:
                 ticker(self, now)
@@ -413,7 +514,7 @@ class Core:
         self.hooks.emit_callback(team, url, event, data, at)
 
     def after_debit(self, team: Team, now: float) -> None:
-        """Fire ``usage.balance_low`` when a debit crossed the threshold (at most hourly, H12)."""
+        """Fire ``usage.balance_low`` when a debit crossed the threshold (at most hourly)."""
         threshold = self.config.low_balance_threshold
         if threshold is None or team.exempt or team.credits > threshold:
             return

@@ -258,6 +258,17 @@ class Emulator:
         """The emulator's current time (Unix seconds)."""
         return self.clock.now()
 
+    def wait_abandoned(self, timeout: float | None = 10.0) -> bool:
+        """Wait until the server side has finished every request its client gave up on.
+
+        A request whose read timeout ran out (or whose async task was cancelled) is still
+        completed, after the rest of its injected latency and once its gate is released, as a
+        real server would. On the real clock that happens in the background: this waits for it
+        (``timeout`` in real seconds; False if it passed first). On a manual clock such requests
+        finish when :meth:`advance` reaches them, so call this after advancing.
+        """
+        return self.core.wait_abandoned(timeout)
+
     # ------------------------------------------------------------------------- test helpers
     @property
     def team(self) -> Team:

@@ -1,4 +1,5 @@
-"""API errors raised by handlers and the six-field envelope the core renders (errors.md §1)."""
+"""API errors raised by handlers and the six-field error envelope the core renders (``type``,
+``code``, ``message``, ``param``, ``request_id``, ``doc_url``)."""
 
 from __future__ import annotations
 

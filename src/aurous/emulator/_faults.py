@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+from collections.abc import Callable
 from fnmatch import fnmatchcase
 
 __all__ = ["Faults", "Gate", "ScriptedFailure", "apply_fault_spec"]
+
+# How often a request held at a gate re-reads the emulator clock for its read timeout.
+_POLL_SECONDS = 0.02
 
 _SERVER_CODES = {
     500: ("internal_error", "An internal error occurred. Retry with the same Idempotency-Key."),
@@ -63,6 +67,13 @@ class Gate:
         self.remaining = times
         self._reached = threading.Event()
         self._released = threading.Event()
+        self._lock = threading.Lock()
+        self._on_release: list[Callable[[], None]] = []
+
+    @property
+    def released(self) -> bool:
+        """Whether :meth:`release` was called."""
+        return self._released.is_set()
 
     def wait_reached(self, timeout: float = 5.0) -> bool:
         """Block until a request is held at the gate; False on timeout."""
@@ -72,6 +83,24 @@ class Gate:
         """Let held (and future) requests through and remove the gate."""
         self._released.set()
         self._faults._remove_gate(self)
+        with self._lock:
+            callbacks, self._on_release = self._on_release, []
+        for callback in callbacks:
+            callback()
+
+    def on_release(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the gate is released (now, if it already is)."""
+        with self._lock:
+            # release() sets the event before taking the lock, so a callback is either queued
+            # here and run by release(), or run below: never lost, never run twice.
+            if not self._released.is_set():
+                self._on_release.append(callback)
+                return
+        callback()
+
+    def arrive(self) -> None:
+        """Mark that a request reached the gate (for :meth:`wait_reached`)."""
+        self._reached.set()
 
     def block(self, timeout: float = 30.0) -> None:
         """Called by adapters: wait (synchronously) until released."""
@@ -82,6 +111,30 @@ class Gate:
         """Async form of :meth:`block`."""
         self._reached.set()
         await asyncio.to_thread(self._released.wait, timeout)
+
+    def block_until(self, now: Callable[[], float], deadline: float) -> bool:
+        """Wait until released or until ``now()`` reaches ``deadline``; True when released.
+
+        ``now`` is the emulator clock. A manual clock only moves when another thread advances
+        it, so the clock is re-read at short real-time intervals instead of waiting once.
+        """
+        self._reached.set()
+        while not self._released.is_set():
+            remaining = deadline - now()
+            if remaining <= 0:
+                return False
+            self._released.wait(min(remaining, _POLL_SECONDS))
+        return True
+
+    async def ablock_until(self, now: Callable[[], float], deadline: float) -> bool:
+        """Async form of :meth:`block_until`."""
+        self._reached.set()
+        while not self._released.is_set():
+            remaining = deadline - now()
+            if remaining <= 0:
+                return False
+            await asyncio.to_thread(self._released.wait, min(remaining, _POLL_SECONDS))
+        return True
 
     def __enter__(self) -> Gate:
         return self
@@ -115,10 +168,13 @@ class Faults:
     ) -> ScriptedFailure:
         """Make the next ``times`` requests matching ``pattern`` fail.
 
-        Without ``drop_connection`` they get ``status`` with an error envelope (5xx codes per
-        H25). With ``drop_connection=True`` the connection fails instead of answering. With
+        Without ``drop_connection`` they get ``status`` with an error envelope (500
+        ``internal_error``, 503 ``provider_unavailable``, 504 ``provider_timeout``). With
+        ``drop_connection=True`` the connection fails instead of answering. With
         ``after_commit=True`` the request is fully processed first (row created, credits held,
-        idempotent result stored) and only then fails: the work exists afterwards.
+        idempotent result stored) and only then fails: the work exists afterwards. That applies
+        to whatever the request got, an idempotent replay or an early error included, so every
+        attempt that consumes the fault fails.
         """
         default_code, default_message = _SERVER_CODES.get(status, ("internal_error", "Injected."))
         failure = ScriptedFailure(

@@ -288,7 +288,7 @@ def parse_image(ctx: RequestContext) -> ImageSpec:
 
 
 def _snap(value: int) -> int:
-    """Nearest multiple of 32, ties rounding up (H9)."""
+    """Nearest multiple of 32, ties rounding up."""
     return ((value + 16) // 32) * 32
 
 

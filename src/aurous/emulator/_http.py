@@ -9,7 +9,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["EmuRequest", "EmuResponse", "canonical_json", "dumps", "to_wire"]
+__all__ = ["API_VERSION", "EmuRequest", "EmuResponse", "canonical_json", "dumps", "to_wire"]
+
+API_VERSION = "2026-05-15"
+"""The API version the emulator implements (its ``Aurous-Version`` header and event envelopes)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +79,7 @@ class EmuResponse:
 
 
 def to_wire(value: Any) -> Any:
-    """Turn ``Decimal`` credits into JSON numbers: whole values without a fraction (H28)."""
+    """Turn ``Decimal`` credits into JSON numbers: whole values without a fraction."""
     if isinstance(value, Decimal):
         if value == value.to_integral_value():
             return int(value)
@@ -116,5 +119,6 @@ def _canonical(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> str:
-    """A string equal for structurally equal JSON values (errors.md §5.2)."""
+    """A string equal for structurally equal JSON values (how an idempotent replay's body is
+    compared with the original's)."""
     return json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))

@@ -1,4 +1,5 @@
-"""Per-team idempotency store (errors.md §5, H17)."""
+"""Per-team idempotency store: a key is in flight until its request ends, only 2xx results are
+stored, and a replay must match the original method, path and body."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rendering generation rows and moving them through their lifecycle (endpoints.md §2.7)."""
+"""Rendering generation rows and moving them through their lifecycle to a terminal status."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ MAX_SEED = 4294967295
 
 
 def render_generation(gen: Generation, base_url: str) -> dict[str, Any]:
-    """The generation resource exactly as ``GET /v1/images/{id}`` returns it (H6 presence)."""
+    """The generation resource exactly as ``GET /v1/images/{id}`` returns it: keys of the other
+    media type left out, empty ``reference_image_urls`` / ``loras`` as ``null``."""
     if gen.status == "succeeded" or not gen.is_terminal:
         cost = cost_object(gen.cost_amount, gen.breakdown)
     else:
@@ -88,13 +89,14 @@ def _event_suffix(status: str) -> str:
         return "completed"
     if status == "cancelled":
         return "cancelled"
-    return "failed"  # failed, expired, moderation_rejected and unknown terminal values (H11)
+    return "failed"  # failed, expired, moderation_rejected and unknown terminal values
 
 
 def finalize(
     core: Core, team: Team, gen: Generation, status: str, error: str | None, at: float
 ) -> None:
-    """Move ``gen`` to a terminal ``status`` at time ``at`` (endpoints.md §2.7)."""
+    """Move ``gen`` to a terminal ``status`` at time ``at``: set the outcome fields, commit or
+    release the hold, then emit the event and the ``webhook_url`` callback."""
     gen.status = status
     gen.error_message = error if status not in ("succeeded", "cancelled") else None
     gen.completed_at = at

@@ -1,4 +1,5 @@
-"""Query helpers shared by list endpoints (conventions.md §8)."""
+"""Query helpers shared by list endpoints: cursor-by-id pages (scheme A), integer and timestamp
+query parameters."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The 2026-05-15 rate card and the cost formulas (endpoints.md §2.3, B11)."""
+"""The 2026-05-15 rate card and the cost formulas: image = base × count (× the enhance
+multiplier), video = base per second × resolution factor × duration."""
 
 from __future__ import annotations
 
@@ -57,5 +58,5 @@ def video_cost(resolution: str, duration: int) -> tuple[Decimal, dict[str, Decim
 
 
 def cost_object(amount: Decimal, breakdown: dict[str, Decimal]) -> dict[str, Any]:
-    """The cost object (resources.md §2)."""
+    """The cost object (spec/openapi.yaml, schema ``Cost``)."""
     return {"amount": amount, "currency": "credit", "breakdown": dict(breakdown)}

@@ -1,4 +1,5 @@
-"""Token buckets with the exact arithmetic of errors.md §6.3 (H3)."""
+"""Token buckets: continuous refill, one token per request, a refused request takes none; the
+``X-RateLimit-*`` and ``Retry-After`` values follow from the bucket state."""
 
 from __future__ import annotations
 

@@ -15,7 +15,14 @@ from ._core import Core
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
-__all__ = ["EmulatorServer"]
+__all__ = ["INSTALL_HINT", "EmulatorServer", "MissingExtraError"]
+
+INSTALL_HINT = 'serving the emulator needs uvicorn: pip install "aurous[emulator]"'
+
+
+class MissingExtraError(ModuleNotFoundError):
+    """uvicorn, which served mode runs on, is not installed (it comes with the ``emulator``
+    extra). The message says how to install it."""
 
 
 class _DropFilter(logging.Filter):
@@ -40,7 +47,10 @@ class EmulatorServer:
     """A running HTTP server for a core. ``base_url`` is its real ``http://host:port``."""
 
     def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 0) -> None:
-        import uvicorn  # the ``emulator`` extra
+        try:
+            import uvicorn
+        except ImportError as exc:  # an optional dependency: say how to get it, not where
+            raise MissingExtraError(INSTALL_HINT, name="uvicorn") from exc
 
         self.core = core
         self.emulator: Emulator | None = None

@@ -214,7 +214,7 @@ class Team:
         return amount
 
     def balance(self) -> dict[str, Any]:
-        """The balance object (resources.md §4)."""
+        """The balance object (spec/openapi.yaml, operation balance_retrieve)."""
         return {
             "credits": self.credits,
             "held_credits": self.held,

@@ -1,4 +1,12 @@
-"""httpx transports that hand requests to the core in-process (no sockets)."""
+"""httpx transports that hand requests to the core in-process (no sockets).
+
+Of httpx's four timeouts only ``read`` applies: there is no connection to open (``connect``), no
+pool to wait for (``pool``) and the body is handed over in memory (``write``). Injected latency
+and fault gates count against the read timeout on the emulator clock: real seconds on the real
+clock; on a manual clock the wait advances it. When the read timeout runs out first the client
+gets ``httpx.ReadTimeout`` after exactly that long, and the server side still completes the
+request later (``Core.abandon``), as a real server keeps working after the client gave up.
+"""
 
 from __future__ import annotations
 
@@ -40,30 +48,42 @@ def _to_httpx(request: httpx.Request, response: EmuResponse) -> httpx.Response:
     )
 
 
-class EmulatorTransport(httpx.BaseTransport):
-    """Synchronous in-process transport: ``httpx.Client(transport=emu.transport)``.
+def _timed_out(request: httpx.Request) -> httpx.ReadTimeout:
+    return httpx.ReadTimeout("Timed out waiting for the emulator.", request=request)
 
-    Injected latency longer than the request's read timeout raises ``httpx.ReadTimeout`` after
-    the server side has finished the request, as a real server would keep working.
-    """
+
+class EmulatorTransport(httpx.BaseTransport):
+    """Synchronous in-process transport: ``httpx.Client(transport=emu.transport)``."""
 
     def __init__(self, core: Core) -> None:
         self._core = core
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         pending = self._core.begin(_to_emu(request, request.read()))
-        timed_out = self._wait(pending, _read_timeout(request))
-        response = self._core.finish(pending)
-        if timed_out:
-            raise httpx.ReadTimeout("Timed out waiting for the emulator.", request=request)
-        return _to_httpx(request, response)
+        try:
+            answered = self._wait(pending, _read_timeout(request))
+        except BaseException:  # interrupted: the client left, the server carries on
+            self._core.abandon(pending)
+            raise
+        if not answered:
+            self._core.abandon(pending)
+            raise _timed_out(request)
+        return _to_httpx(request, self._core.finish(pending))
 
     def _wait(self, pending: Pending, timeout: float | None) -> bool:
+        """Spend the latency and wait at the gate; False when the read timeout came first."""
+        clock = self._core.clock
+        if timeout is not None and pending.delay > timeout:
+            clock.sleep(timeout)
+            return False
         if pending.delay:
-            self._core.clock.sleep(pending.delay)
-        if pending.gate is not None:
+            clock.sleep(pending.delay)
+        if pending.gate is None:
+            return True
+        if timeout is None:
             pending.gate.block()
-        return timeout is not None and pending.delay > timeout
+            return True
+        return pending.gate.block_until(clock.now, pending.started + timeout)
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
@@ -74,12 +94,26 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         pending = self._core.begin(_to_emu(request, await request.aread()))
-        if pending.delay:
-            await self._core.clock.asleep(pending.delay)
-        if pending.gate is not None:
-            await pending.gate.ablock()
-        response = self._core.finish(pending)
-        timeout = _read_timeout(request)
+        try:
+            answered = await self._wait(pending, _read_timeout(request))
+        except BaseException:  # cancelled: the client left, the server carries on
+            self._core.abandon(pending)
+            raise
+        if not answered:
+            self._core.abandon(pending)
+            raise _timed_out(request)
+        return _to_httpx(request, self._core.finish(pending))
+
+    async def _wait(self, pending: Pending, timeout: float | None) -> bool:
+        clock = self._core.clock
         if timeout is not None and pending.delay > timeout:
-            raise httpx.ReadTimeout("Timed out waiting for the emulator.", request=request)
-        return _to_httpx(request, response)
+            await clock.asleep(timeout)
+            return False
+        if pending.delay:
+            await clock.asleep(pending.delay)
+        if pending.gate is None:
+            return True
+        if timeout is None:
+            await pending.gate.ablock()
+            return True
+        return await pending.gate.ablock_until(clock.now, pending.started + timeout)

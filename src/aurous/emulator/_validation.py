@@ -1,4 +1,6 @@
-"""Field readers that raise the spec's generic codes with ``param`` paths (H5)."""
+"""Field readers raising the generic validation codes with ``param`` paths (``a[0].b``): absent
+→ ``missing_field``; wrong type, enum or format → ``invalid_format``; out of bounds →
+``value_out_of_range``."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def _num(value: float) -> str:
 
 def _field(body: dict[str, Any], name: str, param: str | None, required: bool) -> tuple[str, Any]:
     """The ``param`` name to report and the field's value (None when absent or null);
-    a required field that is absent or null is ``missing_field`` (H5)."""
+    a required field that is absent or null is ``missing_field``."""
     param = param or name
     value = body.get(name)
     if value is None and required:
@@ -129,7 +131,7 @@ def read_enum(
 
 
 def read_list(body: dict[str, Any], name: str, *, param: str | None = None) -> list[Any] | None:
-    """An array field; an empty array counts as absent (H30)."""
+    """An array field; an empty array counts as absent, like an omitted field."""
     param, value = _field(body, name, param, False)
     if value is None:
         return None
@@ -158,7 +160,8 @@ def read_https_url(value: Any, param: str, *, max_len: int = 2048) -> str:
 
 
 def reject_private_host(url: str, param: str) -> None:
-    """Refuse ``localhost`` and literal private / loopback / link-local addresses (H30)."""
+    """Refuse ``localhost`` and literal private / loopback / link-local addresses: the server
+    would fetch the URL, so it must not point inside its own network."""
     host = (urlsplit(url).hostname or "").lower()
     if host == "localhost" or host.endswith(".localhost"):
         raise invalid_format(param, f"{param} must not point at a local address.")

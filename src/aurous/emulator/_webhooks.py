@@ -1,4 +1,4 @@
-"""Webhook delivery (webhooks.md §3-8): endpoints, the event envelope and the delivery engine.
+"""Webhook delivery: endpoints, the event envelope and the delivery engine.
 
 Every event the core emits (``Core.emit_event``) becomes one envelope, serialised once, and one
 *delivery* per active endpoint of the team that subscribes to its type. Per-request
@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from aurous._signature import SIGNATURE_HEADER, signature_header
 from aurous.types.literals import EventType
+from aurous.webhooks import SIGNATURE_HEADER, sign
 
 from ._clock import format_timestamp
 from ._hooks import EventHooks
-from ._http import dumps
+from ._http import API_VERSION, dumps
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 EVENT_TYPES: tuple[str, ...] = typing.get_args(EventType)  # the SDK's list is the one list
-"""Every known event type, in the order ``"*"`` expands to (endpoints.md §8)."""
+"""Every known event type, in the order ``"*"`` expands to."""
 
 ENDPOINTS = "webhook_endpoints"
 """Name of the team collection holding :class:`WebhookEndpoint` rows."""
@@ -87,10 +87,10 @@ attempt without a status (connection refused, timeout, ...)."""
 
 @dataclasses.dataclass
 class WebhookSettings:
-    """How the emulator delivers webhooks. Every number of webhooks.md §5 is configurable."""
+    """How the emulator delivers webhooks. Every number of the retry schedule is configurable."""
 
     max_attempts: int = 8
-    """Attempts per event and endpoint (B7)."""
+    """Attempts per event and endpoint."""
     first_retry_delay: float = 10.0
     """Delay before attempt 2; attempt k+1 waits ``min(first × 2^(k−1), cap)`` seconds."""
     retry_cap: float = 3600.0
@@ -123,7 +123,7 @@ class WebhookSettings:
 
 @dataclasses.dataclass
 class WebhookEndpoint:
-    """A registered endpoint (resources.md §11)."""
+    """A registered endpoint (spec/openapi.yaml, schema ``WebhookEndpoint``)."""
 
     id: str
     team_id: str
@@ -141,7 +141,7 @@ class WebhookEndpoint:
 
 
 def secret_preview(secret: str) -> str:
-    """``whsec_`` + first 3 + ``...`` + last 4 characters of the random part (H14)."""
+    """``whsec_`` + first 3 + ``...`` + last 4 characters of the random part."""
     random_part = secret[len(SECRET_PREFIX) :]
     return f"{SECRET_PREFIX}{random_part[:3]}...{random_part[-4:]}"
 
@@ -391,8 +391,6 @@ class WebhookEngine(EventHooks):
         self, team: Team, type: str, data: dict[str, Any], at: float, *, synthetic: bool
     ) -> WebhookEvent:
         """Build (once) and remember the envelope of an event."""
-        from ._core import API_VERSION
-
         event_id = self._core.ids.prefixed("evt_", at)
         envelope = {
             "id": event_id,
@@ -410,14 +408,14 @@ class WebhookEngine(EventHooks):
     def fire_test(
         self, team: Team, endpoint: WebhookEndpoint, type: str, data: dict[str, Any], at: float
     ) -> WebhookEvent:
-        """A synthetic event delivered to ``endpoint`` only, even when it is inactive (§8)."""
+        """A synthetic event delivered to ``endpoint`` only, even when it is inactive."""
         event = self.record_event(team, type, data, at, synthetic=True)
         self._enqueue_event(event, endpoint, at)
         self._drain(self._core.clock.now())
         return event
 
     def drop_endpoint(self, endpoint_id: str) -> None:
-        """Drop every queued delivery of an endpoint (delete, auto-disable; H13)."""
+        """Drop every queued delivery of an endpoint (delete, auto-disable)."""
         for delivery in self._live.values():
             if delivery.endpoint_id == endpoint_id:
                 delivery.dropped = True
@@ -480,9 +478,8 @@ class WebhookEngine(EventHooks):
                 self._live.pop(delivery.seq, None)
                 return
             url = endpoint.url
-            headers[SIGNATURE_HEADER] = signature_header(
-                delivery.body, endpoint.secret, timestamp=int(at)
-            )
+            # The SDK's own signer: deliveries verify with aurous.webhooks.verify by construction.
+            headers[SIGNATURE_HEADER] = sign(delivery.body, endpoint.secret, timestamp=int(at))
         delivery.attempts += 1
         request = OutgoingWebhook(url, headers, delivery.body)
         if http:
@@ -564,7 +561,7 @@ class WebhookEngine(EventHooks):
             endpoint.last_success_at is None
             or at - endpoint.last_success_at > settings.disable_quiet_period
         )
-        # Test fires count in the bookkeeping but never change is_active (H13).
+        # Test fires count in the bookkeeping but never change is_active.
         if (
             endpoint.is_active
             and not delivery.synthetic
@@ -621,7 +618,7 @@ class WebhookEngine(EventHooks):
             self._core.tick()
 
     def _http_client(self) -> httpx.Client:
-        # Redirects are failures (H13), never followed; proxies from the environment must not
+        # Redirects are failures, never followed; proxies from the environment must not
         # intercept deliveries to local receivers.
         return httpx.Client(
             transport=self.settings.transport,

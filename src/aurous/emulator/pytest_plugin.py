@@ -7,14 +7,18 @@
   use ``.base_url`` and ``.emulator``.
 """
 
+# Imported in every pytest run wherever aurous is installed (a pytest11 entry point): only
+# pytest at module level; the fixtures import the emulator when a test asks for them.
+
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ._emulator import Emulator
     from ._server import EmulatorServer
 

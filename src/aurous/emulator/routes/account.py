@@ -1,4 +1,5 @@
-"""Balance, pricing and team (endpoints.md §5)."""
+"""Balance, pricing and team (spec/openapi.yaml, operations balance_retrieve, pricing_retrieve
+and team_retrieve)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Characters: uploads, classify, create, list, retrieve, update, delete, save, resynthesize and
-refs/regenerate (endpoints.md §9), plus the upload PUT and the ref proxy URLs."""
+refs/regenerate (spec/openapi.yaml, ``characters_*``), plus the upload PUT and the ref proxy
+URLs."""
 
 from __future__ import annotations
 
@@ -255,7 +256,7 @@ def _wants_synthesis(ctx: RequestContext) -> bool:
 
 @router.route("POST", "/v1/characters", bucket=None)
 def create_character(ctx: RequestContext) -> EmuResponse:
-    """``POST /v1/characters``. The bucket depends on the flow (errors.md §6.2): the route is
+    """``POST /v1/characters``. The bucket depends on the flow (synthesis or upload): the route is
     registered uncounted and counts ``characters_synthesize`` or ``characters_post`` itself."""
     bucket = "characters_synthesize" if _wants_synthesis(ctx) else "characters_post"
     return _with_bucket(ctx, bucket, _create)
@@ -357,7 +358,7 @@ def list_characters(ctx: RequestContext) -> EmuResponse:
 
 @router.route("GET", "/v1/characters/{id}", bucket="characters_get")
 def retrieve_character(ctx: RequestContext) -> EmuResponse:
-    """``GET /v1/characters/{id}``: 404 once deleted (B13)."""
+    """``GET /v1/characters/{id}``: 404 once deleted."""
     return ctx.json(200, _render(ctx, _find(ctx)))
 
 

@@ -1,4 +1,5 @@
-"""Files: multipart upload, retrieve, delete, and the signed byte URL (endpoints.md §7, H31)."""
+"""Files: multipart upload (MIME type sniffed from the bytes, at most 10 MiB), retrieve, delete,
+and the signed byte URL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Image and video generations: create, estimate, list, retrieve, cancel (endpoints.md §2-3)."""
+"""Image and video generations: create, estimate, list, retrieve, cancel."""
 
 from __future__ import annotations
 

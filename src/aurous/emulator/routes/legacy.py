@@ -1,4 +1,5 @@
-"""Legacy 308 redirects (conventions.md §6, B18, H26) and the ``/docs`` redirect."""
+"""Legacy 308 redirects (absolute ``Location`` keeping the query, no auth, not rate-limited,
+``Aurous-Deprecated`` and ``Sunset`` headers) and the ``/docs`` redirect."""
 
 from __future__ import annotations
 

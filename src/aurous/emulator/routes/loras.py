@@ -1,4 +1,4 @@
-"""Image and video LoRA catalogues (endpoints.md §4): bare arrays, newest first."""
+"""Image and video LoRA catalogues: bare arrays (no paging), newest first."""
 
 from __future__ import annotations
 

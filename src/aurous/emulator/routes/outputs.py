@@ -1,4 +1,5 @@
-"""Output downloads: image PNGs and the video MP4 with Range (endpoints.md §3.6, B16, H19)."""
+"""Output downloads: image PNGs and the video MP4 with Range (spec/openapi.yaml, operations
+images_download and videos_download)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Usage buckets (scheme B) and usage events (scheme C) (endpoints.md §6, H20)."""
+"""Usage buckets (``page_token`` paging) and usage events (``cursor`` paging): spec/openapi.yaml,
+operations usage_list and usage_list_events."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ _USAGE_PARAMS = (
 
 
 def usage_status(status: str) -> str:
-    """Generation status → usage vocabulary (resources.md §17)."""
+    """Generation status → usage vocabulary (``succeeded`` → ``completed``, …)."""
     if status == "succeeded":
         return "completed"
     if status == "cancelled":

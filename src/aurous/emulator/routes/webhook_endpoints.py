@@ -1,5 +1,6 @@
 """Webhook endpoints: create, list, retrieve, update, delete, rotate_secret and test
-(endpoints.md §8, H13-H15). Installs the delivery engine as ``core.hooks``."""
+(spec/openapi.yaml, ``webhook_endpoints_*`` operations). Installs the delivery engine as
+``core.hooks``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from urllib.parse import urlsplit
 
 from .._characters import SYNTH_POSES, Character, Ref, render_character
 from .._context import RequestContext
-from .._core import API_VERSION, Core
+from .._core import Core
 from .._errors import bad_request, invalid_format, missing_field, not_found, out_of_range
 from .._generations import render_generation
-from .._http import EmuResponse
+from .._http import API_VERSION, EmuResponse
 from .._paging import page_by_id
 from .._pricing import image_cost, video_cost
 from .._router import Router
@@ -72,7 +73,7 @@ def _read_url(ctx: RequestContext, value: Any) -> str:
 
 
 def _read_events(value: Any) -> list[str]:
-    """Known types; ``"*"`` anywhere expands to all of them; duplicates removed (H15)."""
+    """Known types; ``"*"`` anywhere expands to all of them; duplicates removed."""
     if value is None:
         raise missing_field("events")
     if not isinstance(value, list):
@@ -194,7 +195,7 @@ def update_endpoint(ctx: RequestContext) -> EmuResponse:
             raise invalid_format("is_active", "is_active must be a boolean.")
         changes["is_active"] = body["is_active"]
         if body["is_active"]:
-            changes["consecutive_failures"] = 0  # re-enabling resets the counter (H13)
+            changes["consecutive_failures"] = 0  # re-enabling resets the counter
     endpoint = _find(ctx)
     changed = False
     for name, value in changes.items():
@@ -264,7 +265,7 @@ def test_endpoint(ctx: RequestContext) -> EmuResponse:
 # ----------------------------------------------------------------------------- synthetic data
 def synthetic_data(core: Core, event_type: str, now: float) -> dict[str, Any]:
     """Fixture-like ``data`` of the resource type of ``event_type``, with made-up ids that
-    cannot be fetched (webhooks.md §8)."""
+    cannot be fetched."""
     family, _, outcome = event_type.partition(".")
     if family in ("image", "video"):
         return _synthetic_generation(core, family, outcome, now)
