@@ -1,9 +1,10 @@
 """Checks that ``spec/openapi.yaml`` is a valid OpenAPI 3.1 document describing the whole API.
 
-The document is the contract the emulator is fuzzed against (``test_schemathesis.py``), so this
-module pins it to the specification: every route of the endpoint table with its success status,
-idempotency, scope and rate-limit bucket; the error responses; open versus closed enums; and every
-JSON fixture in ``tests/fixtures`` validating against the component schema it is an example of.
+The document is the contract the emulator is fuzzed against (``test_schemathesis.py``) and the
+endpoint table every other route list is derived from (``tests/_spec.py``). This module checks the
+rules each operation must follow given its row of that table (idempotency header, scope, rate-limit
+buckets, success and error responses); open versus closed enums; and every JSON fixture in
+``tests/fixtures`` validating against the component schema it is an example of.
 """
 
 from __future__ import annotations
@@ -11,158 +12,44 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
-import yaml  # type: ignore[import-untyped]
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC_PATH = ROOT / "spec" / "openapi.yaml"
-FIXTURES = ROOT / "tests" / "fixtures"
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-
-@dataclass(frozen=True)
-class Route:
-    """One row of the endpoint summary table (README.md)."""
-
-    method: str
-    path: str
-    operation_id: str
-    success: tuple[str, ...]
-    idempotent: bool
-    buckets: tuple[str, ...]
-
-
-def _route(
-    method: str,
-    path: str,
-    operation_id: str,
-    success: str,
-    bucket: str | tuple[str, ...] = (),
-    *,
-    idempotent: bool = False,
-) -> Route:
-    buckets = (bucket,) if isinstance(bucket, str) else bucket
-    return Route(method, path, operation_id, tuple(success.split("/")), idempotent, buckets)
-
-
-# The endpoint summary of the specification, row by row. The signed upload PUT is documented on its
-# own upload host under the URL shape the documentation shows (`upload_url` itself is opaque).
-ROUTES: tuple[Route, ...] = (
-    _route("post", "/v1/images", "images_create", "201", "images_post", idempotent=True),
-    _route("post", "/v1/images/estimate", "images_estimate", "200", "estimate_post"),
-    _route("get", "/v1/images", "images_list", "200", "reads"),
-    _route("get", "/v1/images/{id}", "images_retrieve", "200", "reads"),
-    _route("post", "/v1/images/{id}/cancel", "images_cancel", "200", "images_post"),
-    _route("get", "/v1/images/{id}/output/{n}", "images_download", "200", "reads"),
-    _route("post", "/v1/videos", "videos_create", "201", "images_post", idempotent=True),
-    _route("post", "/v1/videos/estimate", "videos_estimate", "200", "estimate_post"),
-    _route("get", "/v1/videos/{id}/output", "videos_download", "200/206", "reads"),
-    _route("get", "/v1/loras", "loras_list", "200", "reads"),
-    _route("get", "/v1/loras/{id}", "loras_retrieve", "200", "reads"),
-    _route("get", "/v1/video_loras", "video_loras_list", "200", "reads"),
-    _route("get", "/v1/video_loras/{id}", "video_loras_retrieve", "200", "reads"),
-    _route("get", "/v1/balance", "balance_retrieve", "200", "reads"),
-    _route("get", "/v1/pricing", "pricing_retrieve", "200", "reads"),
-    _route("get", "/v1/team", "team_retrieve", "200", "reads"),
-    _route("get", "/v1/usage", "usage_list", "200", "reads"),
-    _route("get", "/v1/usage/events", "usage_list_events", "200", "reads"),
-    _route("post", "/v1/files", "files_create", "201", "files_post", idempotent=True),
-    _route("get", "/v1/files/{id}", "files_retrieve", "200", "reads"),
-    _route("delete", "/v1/files/{id}", "files_delete", "200", "files_post"),
-    _route(
-        "post", "/v1/webhook_endpoints", "webhook_endpoints_create", "201", "webhook_endpoints_post"
-    ),
-    _route("get", "/v1/webhook_endpoints", "webhook_endpoints_list", "200", "reads"),
-    _route("get", "/v1/webhook_endpoints/{id}", "webhook_endpoints_retrieve", "200", "reads"),
-    _route(
-        "patch",
-        "/v1/webhook_endpoints/{id}",
-        "webhook_endpoints_update",
-        "200",
-        "webhook_endpoints_post",
-    ),
-    _route(
-        "delete",
-        "/v1/webhook_endpoints/{id}",
-        "webhook_endpoints_delete",
-        "200",
-        "webhook_endpoints_post",
-    ),
-    _route(
-        "post",
-        "/v1/webhook_endpoints/{id}/rotate_secret",
-        "webhook_endpoints_rotate_secret",
-        "200",
-        "webhook_endpoints_post",
-    ),
-    _route(
-        "post", "/v1/webhook_endpoints/{id}/test", "webhook_endpoints_test", "202", "webhooks_test"
-    ),
-    _route(
-        "post", "/v1/characters/uploads/init", "characters_uploads_init", "201", "characters_post"
-    ),
-    _route("put", "/uploads/{upload_id}/upload", "characters_uploads_upload", "200"),
-    _route(
-        "post",
-        "/v1/characters/uploads/classify",
-        "characters_uploads_classify",
-        "200",
-        "characters_post",
-    ),
-    _route(
-        "post",
-        "/v1/characters",
-        "characters_create",
-        "201",
-        ("characters_post", "characters_synthesize"),
-    ),
-    _route("get", "/v1/characters", "characters_list", "200", "characters_get"),
-    _route("get", "/v1/characters/{id}", "characters_retrieve", "200", "characters_get"),
-    _route("patch", "/v1/characters/{id}", "characters_update", "200", "characters_post"),
-    _route("delete", "/v1/characters/{id}", "characters_delete", "200", "characters_post"),
-    _route("post", "/v1/characters/{id}/save", "characters_save", "200", "characters_post"),
-    _route(
-        "post",
-        "/v1/characters/{id}/resynthesize",
-        "characters_resynthesize",
-        "200",
-        "characters_synthesize",
-        idempotent=True,
-    ),
-    _route(
-        "post",
-        "/v1/characters/{id}/refs/regenerate",
-        "characters_regenerate_ref",
-        "200",
-        "characters_synthesize",
-        idempotent=True,
-    ),
-    _route("post", "/v1/generations", "legacy_generations_create", "308"),
-    _route("get", "/v1/generations", "legacy_generations_list", "308"),
-    _route("get", "/v1/generations/{id}", "legacy_generations_retrieve", "308"),
-    _route("post", "/v1/generations/{id}/cancel", "legacy_generations_cancel", "308"),
-    _route("post", "/v1/video-generations", "legacy_video_generations_create", "308"),
+from .._spec import (
+    ENDPOINTS,
+    HTTP_METHODS,
+    SPEC_PATH,
+    Endpoint,
+    SpecError,
+    endpoints_of,
+    load_document,
 )
 
-# Operations that are not authenticated with an API key: legacy redirects happen before
-# authentication, and the upload PUT is authenticated by its URL signature.
-UNAUTHENTICATED = {
-    "characters_uploads_upload",
-    "legacy_generations_create",
-    "legacy_generations_list",
-    "legacy_generations_retrieve",
-    "legacy_generations_cancel",
-    "legacy_video_generations_create",
-}
-# Operations served outside the API host's JSON error conventions.
-NOT_ON_API_HOST = {"characters_uploads_upload"}
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_ALIAS = "Aurous-Idempotent-Key"
+
+# Operations that take an output token (`?token=`) besides an API key. Listed here because the
+# token is a rule of these two routes, not something the endpoint table records.
+TOKEN_OPERATIONS = {"images_download", "videos_download"}
+# The one route that answers a byte range with 206 besides its 200.
+RANGE_OPERATIONS = {"videos_download"}
+
+
+def _is_legacy(endpoint: Endpoint) -> bool:
+    """A legacy redirect: the SDK has no method for it."""
+    return endpoint.sdk_method is None
+
+
+def _off_api_host(endpoint: Endpoint) -> bool:
+    """Served on its own origin (the signed upload URL), outside the API host's conventions."""
+    return endpoint.server is not None
+
 
 # Fixture file → component schema it is an example of. Every fixture must be listed, so a new
 # fixture cannot slip in unchecked.
@@ -248,7 +135,7 @@ FIXTURE_SCHEMAS: dict[str, str] = {
     "webhook_url.video.failed.json": "GenerationCallback",
 }
 
-# resources.md / errors.md mark these as open enums: a string with known values, never closed.
+# Open enums: a string with known values listed as examples, never a closed enum.
 OPEN_ENUM_SCHEMAS = (
     "GenerationStatus",
     "InferenceType",
@@ -308,13 +195,6 @@ VIDEO_ONLY_FIELDS = (
     "video_ratio",
     "video_camera_fixed",
 )
-
-
-def load_document() -> dict[str, Any]:
-    """The parsed ``spec/openapi.yaml``."""
-    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    assert isinstance(document, dict)
-    return document
 
 
 @pytest.fixture(scope="module")
@@ -379,11 +259,8 @@ def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, A
                 yield method, path, item[method]
 
 
-def operation(document: dict[str, Any], route: Route) -> dict[str, Any]:
-    item = document["paths"].get(route.path)
-    assert item is not None, f"path {route.path} is missing"
-    assert route.method in item, f"{route.method.upper()} {route.path} is missing"
-    op: dict[str, Any] = item[route.method]
+def operation(document: dict[str, Any], endpoint: Endpoint) -> dict[str, Any]:
+    op: dict[str, Any] = document["paths"][endpoint.path][endpoint.method.lower()]
     return op
 
 
@@ -421,7 +298,7 @@ def test_schemathesis_loads_every_operation() -> None:
         assert isinstance(result, Ok), result
         op = result.ok()
         labels.add(f"{op.method.upper()} {op.path}")
-    assert labels == {f"{route.method.upper()} {route.path}" for route in ROUTES}
+    assert labels == {endpoint.label for endpoint in ENDPOINTS}
 
 
 def test_component_schemas_are_valid_json_schema_2020_12(document: dict[str, Any]) -> None:
@@ -470,44 +347,109 @@ def test_security_schemes(document: dict[str, Any]) -> None:
 # -------------------------------------------------------------------------------------------------
 
 
-def test_no_route_beyond_the_endpoint_table(document: dict[str, Any]) -> None:
-    documented = {(method, path) for method, path, _ in operations(document)}
-    assert documented == {(route.method, route.path) for route in ROUTES}
+def test_every_operation_is_a_row_of_the_endpoint_table(document: dict[str, Any]) -> None:
+    documented = [
+        (method.upper(), path, op["operationId"]) for method, path, op in operations(document)
+    ]
+    assert documented == [(e.method, e.path, e.operation_id) for e in ENDPOINTS]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.operation_id)
-def test_route_is_documented(document: dict[str, Any], route: Route) -> None:
-    op = operation(document, route)
-    assert op["operationId"] == route.operation_id
-    statuses = set(op["responses"])
-    assert {code for code in statuses if code[0] in "23"} == set(route.success)
-    assert op.get("x-rate-limit-bucket") == list(route.buckets)
-    has_key = ("header", IDEMPOTENCY_HEADER) in parameter_names(document, op)
-    assert has_key is route.idempotent
+def test_operations_carry_no_other_extensions(document: dict[str, Any]) -> None:
+    # x-rate-limit-bucket became x-aurous-bucket; a leftover would be a second, unchecked source.
+    assert not [
+        (op["operationId"], key)
+        for _, _, op in operations(document)
+        for key in op
+        if key.startswith("x-") and not key.startswith("x-aurous-")
+    ]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.operation_id)
-def test_route_security_and_version_header(document: dict[str, Any], route: Route) -> None:
-    op = operation(document, route)
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda op: op.pop("x-aurous-sdk-method"), "x-aurous-sdk-method is missing"),
+        (lambda op: op.pop("x-aurous-bucket"), "x-aurous-bucket is missing"),
+        (lambda op: op.update({"x-aurous-sdk-method": "create"}), "dotted method path"),
+        (lambda op: op.update({"x-aurous-bucket": "images_post"}), "list of distinct bucket"),
+        (lambda op: op.update({"x-aurous-idempotent": "yes"}), "must be a boolean"),
+        (lambda op: op.update({"x-aurous-idempotnet": True}), "unknown extensions"),
+        (
+            lambda op: op.update({"x-aurous-sdk-method": None, "x-aurous-sdk-aliases": ["a.b"]}),
+            "without x-aurous-sdk-method",
+        ),
+        (lambda op: op.update({"x-aurous-sdk-method": "images.list"}), "named twice"),
+    ],
+    ids=[
+        "no sdk method",
+        "no bucket",
+        "undotted method",
+        "bucket not a list",
+        "idempotent not a bool",
+        "misspelt extension",
+        "aliases without a method",
+        "method named twice",
+    ],
+)
+def test_the_table_reader_refuses_malformed_rows(
+    document: dict[str, Any], change: Any, message: str
+) -> None:
+    endpoints_of(document)
+    broken = copy.deepcopy(document)
+    change(broken["paths"]["/v1/images"]["post"])
+    with pytest.raises(SpecError, match=message):
+        endpoints_of(broken)
+
+
+def test_rule_lists_name_operations_of_the_table() -> None:
+    ids = {endpoint.operation_id for endpoint in ENDPOINTS}
+    assert ids >= TOKEN_OPERATIONS
+    assert ids >= RANGE_OPERATIONS
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.operation_id)
+def test_route_is_documented(document: dict[str, Any], endpoint: Endpoint) -> None:
+    op = operation(document, endpoint)
+    params = parameter_names(document, op)
+    # The idempotency flag and the Idempotency-Key parameter (with its alias) go together.
+    assert (("header", IDEMPOTENCY_HEADER) in params) is endpoint.idempotent
+    assert (("header", IDEMPOTENCY_ALIAS) in params) is endpoint.idempotent
+    if endpoint.idempotent:
+        assert endpoint.method == "POST"
+    # Legacy routes (no SDK method) are deprecated and only redirect; nothing else redirects.
+    assert bool(op.get("deprecated")) is _is_legacy(endpoint)
+    if _is_legacy(endpoint):
+        assert endpoint.success == ("308",)
+    elif endpoint.operation_id in RANGE_OPERATIONS:
+        assert endpoint.success == ("200", "206")
+    else:
+        assert len(endpoint.success) == 1
+        assert endpoint.success[0].startswith("2")
+    # Routes that skip authentication are not counted; every authenticated one is.
+    assert (endpoint.buckets == ()) is (_is_legacy(endpoint) or _off_api_host(endpoint))
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda endpoint: endpoint.operation_id)
+def test_route_security_and_version_header(document: dict[str, Any], endpoint: Endpoint) -> None:
+    op = operation(document, endpoint)
     security = op.get("security", document["security"])
-    if route.operation_id in UNAUTHENTICATED:
+    if _is_legacy(endpoint) or _off_api_host(endpoint):
+        # Legacy redirects happen before authentication; the upload URL is its own credential.
         assert security == []
         return
-    scope = "read" if route.method == "get" else "write"
+    scope = "read" if endpoint.method == "GET" else "write"
     assert {"ApiKeyAuth": [scope]} in security
     assert {"BearerAuth": [scope]} in security
-    downloads = {"images_download", "videos_download"}
-    assert ({"OutputToken": []} in security) is (route.operation_id in downloads)
+    assert ({"OutputToken": []} in security) is (endpoint.operation_id in TOKEN_OPERATIONS)
     assert ("header", "Aurous-Version") in parameter_names(document, op)
 
 
 @pytest.mark.parametrize(
-    "route",
-    [route for route in ROUTES if route.operation_id not in NOT_ON_API_HOST],
-    ids=lambda route: route.operation_id,
+    "endpoint",
+    [endpoint for endpoint in ENDPOINTS if not _off_api_host(endpoint)],
+    ids=lambda endpoint: endpoint.operation_id,
 )
-def test_route_error_responses(document: dict[str, Any], route: Route) -> None:
-    op = operation(document, route)
+def test_route_error_responses(document: dict[str, Any], endpoint: Endpoint) -> None:
+    op = operation(document, endpoint)
     for status, response in op["responses"].items():
         body = resolve(document, response)
         headers = body.get("headers", {})
@@ -522,11 +464,11 @@ def test_route_error_responses(document: dict[str, Any], route: Route) -> None:
         if status == "401":
             assert not any(name.startswith("X-RateLimit-") for name in headers)
     statuses = set(op["responses"])
-    if route.operation_id in UNAUTHENTICATED:
+    if _is_legacy(endpoint):
         assert statuses == {"308"}
         return
     assert {"400", "401", "429", "500", "502", "503", "504"} <= statuses
-    assert ("403" in statuses) is (route.method != "get")
+    assert ("403" in statuses) is (endpoint.method != "GET")
 
 
 def test_legacy_redirect_headers(document: dict[str, Any]) -> None:

@@ -1,15 +1,17 @@
-"""One wire test per SDK method and route (README endpoint table), for both clients.
+"""One wire test per SDK method of the endpoint table (``spec/openapi.yaml``), for both clients.
 
-Each case says what the method must send (method, path, query, JSON body, Idempotency-Key or not)
-and which fixture the server answers with; the test checks the request respx recorded and that the
-result is the fixture parsed into the right model.
+The table (``tests/_spec.py``) gives each case its HTTP method, path template, host, success
+status and whether an Idempotency-Key is sent. What the table cannot hold is kept here, keyed by
+operation id: sample arguments for the SDK method, the concrete path and query they produce, the
+body that must be sent and the fixture the server answers with. The keys must be exactly the
+operations that have an SDK method, so a route added to the table without a case fails, and so
+does a case for a route the table no longer has.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,9 +40,11 @@ from aurous.types import (
     WebhookTestFire,
 )
 
+from .._spec import ENDPOINTS, Endpoint, by_operation_id, host_of, sdk_method_of
 from ..conftest import KEY, Runner, fixture
 from .conftest import JPEG, PNG, REQUEST_ID, assert_uuid4, json_of, multipart_of, query_of, respond
 
+TABLE = by_operation_id()
 NO_BODY: Any = object()
 
 IMG = fixture("generation.succeeded.image")["id"]
@@ -71,31 +75,30 @@ def _video_cancelled() -> dict[str, Any]:
     return {**row, "status": "cancelled"}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Case:
-    """One SDK call and the exact request it must make."""
+    """Sample arguments for one SDK method of an operation, and the exact request they make."""
 
-    sdk: str
-    """The SDK method, as in the README endpoint table."""
-    method: str
     path: str
-    invoke: Callable[[Any], Any]
+    """The concrete path sent (it must fit the operation's template)."""
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     response: str | dict[str, Any] | list[Any] | None
     """A fixture name, a literal body, or None for an empty body."""
     model: type[Any] | None
-    status: int = 200
     query: dict[str, str] = dataclasses.field(default_factory=dict)
     body: Any = NO_BODY
-    idempotent: bool = False
     result: str = "model"
     """"model", "list" (bare array), "page" (a list envelope) or "none"."""
     check_request: Callable[[Any], None] | None = None
-    host: str | None = None
-    """For the signed upload PUT: the host of the absolute URL."""
+    sdk: str | None = None
+    """One of the operation's ``x-aurous-sdk-aliases``; None calls its ``x-aurous-sdk-method``."""
+    variant: str = ""
 
-    @property
-    def id(self) -> str:
-        return self.sdk
+    def sdk_method(self, endpoint: Endpoint) -> str:
+        name = self.sdk or endpoint.sdk_method
+        assert name is not None, f"{endpoint.operation_id} has no SDK method"
+        return name
 
     def response_body(self) -> Any:
         if isinstance(self.response, str):
@@ -121,501 +124,504 @@ def _upload_put_request(request: Any) -> None:
     assert str(request.url) == TICKET["upload_url"]
 
 
-CASES: list[Case] = [
+# Operations of the table that have an SDK method but whose wire behaviour is tested elsewhere.
+TESTED_ELSEWHERE: dict[str, str] = {
+    "images_download": "tests/helpers/test_download.py: outputs streamed to disk",
+    "videos_download": "tests/helpers/test_download.py: the video streamed, resumed with Range",
+}
+
+# Operation id → the cases of its SDK method(s); every SDK method of the operation has one or more.
+CASES: dict[str, tuple[Case, ...]] = {
     # ---- generations ---------------------------------------------------------------------------
-    Case(
-        "images.create",
-        "POST",
-        "/v1/images",
-        lambda c: c.images.create(**REQ_IMAGE),
-        "generation.pending.image",
-        Generation,
-        status=201,
-        body=REQ_IMAGE,
-        idempotent=True,
+    "images_create": (
+        Case(
+            path="/v1/images",
+            kwargs=REQ_IMAGE,
+            response="generation.pending.image",
+            model=Generation,
+            body=REQ_IMAGE,
+        ),
+        Case(
+            variant="loras",
+            path="/v1/images",
+            kwargs=REQ_IMAGE_LORAS,
+            response="generation.succeeded.image.multi_lora",
+            model=Generation,
+            body=REQ_IMAGE_LORAS,
+        ),
+        Case(
+            variant="character",
+            path="/v1/images",
+            kwargs=REQ_IMAGE_CHARACTER,
+            response="generation.succeeded.image.character",
+            model=Generation,
+            body=REQ_IMAGE_CHARACTER,
+        ),
     ),
-    Case(
-        "images.create[loras]",
-        "POST",
-        "/v1/images",
-        lambda c: c.images.create(**REQ_IMAGE_LORAS),
-        "generation.succeeded.image.multi_lora",
-        Generation,
-        status=201,
-        body=REQ_IMAGE_LORAS,
-        idempotent=True,
+    "images_estimate": (
+        Case(
+            path="/v1/images/estimate",
+            kwargs=REQ_IMAGE,
+            response="estimate",
+            model=Estimate,
+            body=REQ_IMAGE,
+        ),
     ),
-    Case(
-        "images.create[character]",
-        "POST",
-        "/v1/images",
-        lambda c: c.images.create(**REQ_IMAGE_CHARACTER),
-        "generation.succeeded.image.character",
-        Generation,
-        status=201,
-        body=REQ_IMAGE_CHARACTER,
-        idempotent=True,
+    "images_list": (
+        Case(
+            path="/v1/images",
+            kwargs={"limit": 3, "starting_after": "img_01KS2H0000000000000000000Z"},
+            response="generations.list",
+            model=Generation,
+            query={"limit": "3", "starting_after": "img_01KS2H0000000000000000000Z"},
+            result="page",
+        ),
     ),
-    Case(
-        "images.estimate",
-        "POST",
-        "/v1/images/estimate",
-        lambda c: c.images.estimate(**REQ_IMAGE),
-        "estimate",
-        Estimate,
-        body=REQ_IMAGE,
+    "images_retrieve": (
+        Case(
+            path=f"/v1/images/{IMG}",
+            args=(IMG,),
+            response="generation.succeeded.image",
+            model=Generation,
+        ),
+        Case(
+            sdk="videos.retrieve",
+            path=f"/v1/images/{VID}",
+            args=(VID,),
+            response="generation.succeeded.video",
+            model=Generation,
+        ),
     ),
-    Case(
-        "images.list",
-        "GET",
-        "/v1/images",
-        lambda c: c.images.list(limit=3, starting_after="img_01KS2H0000000000000000000Z"),
-        "generations.list",
-        Generation,
-        query={"limit": "3", "starting_after": "img_01KS2H0000000000000000000Z"},
-        result="page",
+    "images_cancel": (
+        Case(
+            path=f"/v1/images/{IMG}/cancel",
+            args=(IMG,),
+            response="generation.cancelled.image",
+            model=Generation,
+        ),
+        Case(
+            sdk="videos.cancel",
+            path=f"/v1/images/{VID}/cancel",
+            args=(VID,),
+            response=_video_cancelled(),
+            model=Generation,
+        ),
     ),
-    Case(
-        "images.retrieve",
-        "GET",
-        f"/v1/images/{IMG}",
-        lambda c: c.images.retrieve(IMG),
-        "generation.succeeded.image",
-        Generation,
+    "videos_create": (
+        Case(
+            path="/v1/videos",
+            kwargs=REQ_VIDEO,
+            response="generation.pending.video",
+            model=Generation,
+            body=REQ_VIDEO,
+        ),
+        Case(
+            variant="i2v",
+            path="/v1/videos",
+            kwargs=REQ_VIDEO_I2V,
+            response="generation.pending.video",
+            model=Generation,
+            body=REQ_VIDEO_I2V,
+        ),
     ),
-    Case(
-        "videos.retrieve",
-        "GET",
-        f"/v1/images/{VID}",
-        lambda c: c.videos.retrieve(VID),
-        "generation.succeeded.video",
-        Generation,
-    ),
-    Case(
-        "images.cancel",
-        "POST",
-        f"/v1/images/{IMG}/cancel",
-        lambda c: c.images.cancel(IMG),
-        "generation.cancelled.image",
-        Generation,
-    ),
-    Case(
-        "videos.cancel",
-        "POST",
-        f"/v1/images/{VID}/cancel",
-        lambda c: c.videos.cancel(VID),
-        _video_cancelled(),
-        Generation,
-    ),
-    Case(
-        "videos.create",
-        "POST",
-        "/v1/videos",
-        lambda c: c.videos.create(**REQ_VIDEO),
-        "generation.pending.video",
-        Generation,
-        status=201,
-        body=REQ_VIDEO,
-        idempotent=True,
-    ),
-    Case(
-        "videos.create[i2v]",
-        "POST",
-        "/v1/videos",
-        lambda c: c.videos.create(**REQ_VIDEO_I2V),
-        "generation.pending.video",
-        Generation,
-        status=201,
-        body=REQ_VIDEO_I2V,
-        idempotent=True,
-    ),
-    Case(
-        "videos.estimate",
-        "POST",
-        "/v1/videos/estimate",
-        lambda c: c.videos.estimate(**REQ_VIDEO),
-        "estimate.video",
-        Estimate,
-        body=REQ_VIDEO,
+    "videos_estimate": (
+        Case(
+            path="/v1/videos/estimate",
+            kwargs=REQ_VIDEO,
+            response="estimate.video",
+            model=Estimate,
+            body=REQ_VIDEO,
+        ),
     ),
     # ---- catalogue and account -----------------------------------------------------------------
-    Case("loras.list", "GET", "/v1/loras", lambda c: c.loras.list(), "loras", Lora, result="list"),
-    Case(
-        "loras.retrieve",
-        "GET",
-        f"/v1/loras/{LORA}",
-        lambda c: c.loras.retrieve(LORA),
-        "lora",
-        Lora,
+    "loras_list": (Case(path="/v1/loras", response="loras", model=Lora, result="list"),),
+    "loras_retrieve": (Case(path=f"/v1/loras/{LORA}", args=(LORA,), response="lora", model=Lora),),
+    "video_loras_list": (
+        Case(path="/v1/video_loras", response="video_loras", model=VideoLora, result="list"),
     ),
-    Case(
-        "video_loras.list",
-        "GET",
-        "/v1/video_loras",
-        lambda c: c.video_loras.list(),
-        "video_loras",
-        VideoLora,
-        result="list",
+    "video_loras_retrieve": (
+        Case(
+            path=f"/v1/video_loras/{VIDEO_LORA}",
+            args=(VIDEO_LORA,),
+            response="video_lora",
+            model=VideoLora,
+        ),
     ),
-    Case(
-        "video_loras.retrieve",
-        "GET",
-        f"/v1/video_loras/{VIDEO_LORA}",
-        lambda c: c.video_loras.retrieve(VIDEO_LORA),
-        "video_lora",
-        VideoLora,
-    ),
-    Case(
-        "balance.retrieve", "GET", "/v1/balance", lambda c: c.balance.retrieve(), "balance", Balance
-    ),
-    Case(
-        "pricing.retrieve", "GET", "/v1/pricing", lambda c: c.pricing.retrieve(), "pricing", Pricing
-    ),
-    Case("team.retrieve", "GET", "/v1/team", lambda c: c.team.retrieve(), "team", Team),
+    "balance_retrieve": (Case(path="/v1/balance", response="balance", model=Balance),),
+    "pricing_retrieve": (Case(path="/v1/pricing", response="pricing", model=Pricing),),
+    "team_retrieve": (Case(path="/v1/team", response="team", model=Team),),
     # ---- usage ---------------------------------------------------------------------------------
-    Case(
-        "usage.list",
-        "GET",
-        "/v1/usage",
-        lambda c: c.usage.list(
-            start_time=datetime(2026, 5, 19, tzinfo=timezone.utc),
-            end_time="2026-05-21T00:00:00Z",
-            bucket_width="1d",
-            group_by=["type", "status"],
-            status=["completed", "failed"],
-            type=["t2i", "t2v"],
-            api_key_id=API_KEY_ID,
-            user_id=USER_ID,
-            lora_id=LORA,
-            character_id=CHARACTER,
-            limit=2,
+    "usage_list": (
+        Case(
+            path="/v1/usage",
+            kwargs={
+                "start_time": datetime(2026, 5, 19, tzinfo=timezone.utc),
+                "end_time": "2026-05-21T00:00:00Z",
+                "bucket_width": "1d",
+                "group_by": ["type", "status"],
+                "status": ["completed", "failed"],
+                "type": ["t2i", "t2v"],
+                "api_key_id": API_KEY_ID,
+                "user_id": USER_ID,
+                "lora_id": LORA,
+                "character_id": CHARACTER,
+                "limit": 2,
+            },
+            response="usage",
+            model=UsageBucket,
+            query={
+                "start_time": "2026-05-19T00:00:00Z",
+                "end_time": "2026-05-21T00:00:00Z",
+                "bucket_width": "1d",
+                "group_by": "type,status",
+                "status": "completed,failed",
+                "type": "t2i,t2v",
+                "api_key_id": API_KEY_ID,
+                "user_id": USER_ID,
+                "lora_id": LORA,
+                "character_id": CHARACTER,
+                "limit": "2",
+            },
+            result="page",
         ),
-        "usage",
-        UsageBucket,
-        query={
-            "start_time": "2026-05-19T00:00:00Z",
-            "end_time": "2026-05-21T00:00:00Z",
-            "bucket_width": "1d",
-            "group_by": "type,status",
-            "status": "completed,failed",
-            "type": "t2i,t2v",
-            "api_key_id": API_KEY_ID,
-            "user_id": USER_ID,
-            "lora_id": LORA,
-            "character_id": CHARACTER,
-            "limit": "2",
-        },
-        result="page",
     ),
-    Case(
-        "usage.list_events",
-        "GET",
-        "/v1/usage/events",
-        lambda c: c.usage.list_events(
-            # A naive datetime is UTC.
-            start_time=datetime(2026, 5, 20, 9, 30),
-            end_time=datetime(2026, 5, 20, 12, 0, tzinfo=timezone.utc),
-            type=["image", "video"],
-            status="completed",
-            model="aurous-image-1",
-            api_key_id=[API_KEY_ID, "apikey_01KEZFGGZ0NC5C0E0YKKT67TQ2"],
-            user_id=USER_ID,
-            lora_id=LORA,
-            limit=3,
+    "usage_list_events": (
+        Case(
+            path="/v1/usage/events",
+            kwargs={
+                # A naive datetime is UTC.
+                "start_time": datetime(2026, 5, 20, 9, 30),
+                "end_time": datetime(2026, 5, 20, 12, 0, tzinfo=timezone.utc),
+                "type": ["image", "video"],
+                "status": "completed",
+                "model": "aurous-image-1",
+                "api_key_id": [API_KEY_ID, "apikey_01KEZFGGZ0NC5C0E0YKKT67TQ2"],
+                "user_id": USER_ID,
+                "lora_id": LORA,
+                "limit": 3,
+            },
+            response="usage_events",
+            model=UsageEvent,
+            query={
+                "start_time": "2026-05-20T09:30:00Z",
+                "end_time": "2026-05-20T12:00:00Z",
+                "type": "image,video",
+                "status": "completed",
+                "model": "aurous-image-1",
+                "api_key_id": f"{API_KEY_ID},apikey_01KEZFGGZ0NC5C0E0YKKT67TQ2",
+                "user_id": USER_ID,
+                "lora_id": LORA,
+                "limit": "3",
+            },
+            result="page",
         ),
-        "usage_events",
-        UsageEvent,
-        query={
-            "start_time": "2026-05-20T09:30:00Z",
-            "end_time": "2026-05-20T12:00:00Z",
-            "type": "image,video",
-            "status": "completed",
-            "model": "aurous-image-1",
-            "api_key_id": f"{API_KEY_ID},apikey_01KEZFGGZ0NC5C0E0YKKT67TQ2",
-            "user_id": USER_ID,
-            "lora_id": LORA,
-            "limit": "3",
-        },
-        result="page",
     ),
     # ---- files ---------------------------------------------------------------------------------
-    Case(
-        "files.create",
-        "POST",
-        "/v1/files",
-        lambda c: c.files.create(
-            file=("ref.png", PNG, None), purpose="reference", metadata={"campaign": "launch-2026"}
+    "files_create": (
+        Case(
+            path="/v1/files",
+            kwargs={
+                "file": ("ref.png", PNG, None),
+                "purpose": "reference",
+                "metadata": {"campaign": "launch-2026"},
+            },
+            response="file",
+            model=File,
+            check_request=_files_create_request,
         ),
-        "file",
-        File,
-        status=201,
-        idempotent=True,
-        check_request=_files_create_request,
     ),
-    Case(
-        "files.retrieve", "GET", f"/v1/files/{FILE}", lambda c: c.files.retrieve(FILE), "file", File
-    ),
-    Case(
-        "files.delete",
-        "DELETE",
-        f"/v1/files/{FILE}",
-        lambda c: c.files.delete(FILE),
-        "file.deleted",
-        FileDeleted,
+    "files_retrieve": (Case(path=f"/v1/files/{FILE}", args=(FILE,), response="file", model=File),),
+    "files_delete": (
+        Case(path=f"/v1/files/{FILE}", args=(FILE,), response="file.deleted", model=FileDeleted),
     ),
     # ---- webhook endpoints ---------------------------------------------------------------------
-    Case(
-        "webhook_endpoints.create",
-        "POST",
-        "/v1/webhook_endpoints",
-        lambda c: c.webhook_endpoints.create(**REQ_WEBHOOK),
-        "webhook_endpoint.created",
-        WebhookEndpoint,
-        status=201,
-        body=REQ_WEBHOOK,
-    ),
-    Case(
-        "webhook_endpoints.create[all fields]",
-        "POST",
-        "/v1/webhook_endpoints",
-        lambda c: c.webhook_endpoints.create(
-            url="https://api.acme.dev/aurous-webhook",
-            events=("*",),
-            description="production receiver",
-            metadata={"team": "platform"},
+    "webhook_endpoints_create": (
+        Case(
+            path="/v1/webhook_endpoints",
+            kwargs=REQ_WEBHOOK,
+            response="webhook_endpoint.created",
+            model=WebhookEndpoint,
+            body=REQ_WEBHOOK,
         ),
-        "webhook_endpoint.created",
-        WebhookEndpoint,
-        status=201,
-        body={
-            "url": "https://api.acme.dev/aurous-webhook",
-            "events": ["*"],
-            "description": "production receiver",
-            "metadata": {"team": "platform"},
-        },
-    ),
-    Case(
-        "webhook_endpoints.list",
-        "GET",
-        "/v1/webhook_endpoints",
-        lambda c: c.webhook_endpoints.list(limit=10),
-        "webhook_endpoints.list",
-        WebhookEndpoint,
-        query={"limit": "10"},
-        result="page",
-    ),
-    Case(
-        "webhook_endpoints.retrieve",
-        "GET",
-        f"/v1/webhook_endpoints/{ENDPOINT}",
-        lambda c: c.webhook_endpoints.retrieve(ENDPOINT),
-        "webhook_endpoint",
-        WebhookEndpoint,
-    ),
-    Case(
-        "webhook_endpoints.update",
-        "PATCH",
-        f"/v1/webhook_endpoints/{ENDPOINT}",
-        # description=None clears it; arguments left out are not sent at all.
-        lambda c: c.webhook_endpoints.update(
-            ENDPOINT, events=["image.completed"], description=None, is_active=True
+        Case(
+            variant="all fields",
+            path="/v1/webhook_endpoints",
+            kwargs={
+                "url": "https://api.acme.dev/aurous-webhook",
+                "events": ("*",),
+                "description": "production receiver",
+                "metadata": {"team": "platform"},
+            },
+            response="webhook_endpoint.created",
+            model=WebhookEndpoint,
+            body={
+                "url": "https://api.acme.dev/aurous-webhook",
+                "events": ["*"],
+                "description": "production receiver",
+                "metadata": {"team": "platform"},
+            },
         ),
-        "webhook_endpoint",
-        WebhookEndpoint,
-        body={"events": ["image.completed"], "description": None, "is_active": True},
     ),
-    Case(
-        "webhook_endpoints.update[url and metadata]",
-        "PATCH",
-        f"/v1/webhook_endpoints/{ENDPOINT}",
-        lambda c: c.webhook_endpoints.update(
-            ENDPOINT, url="https://api.acme.dev/v2/hook", metadata={}
+    "webhook_endpoints_list": (
+        Case(
+            path="/v1/webhook_endpoints",
+            kwargs={"limit": 10},
+            response="webhook_endpoints.list",
+            model=WebhookEndpoint,
+            query={"limit": "10"},
+            result="page",
         ),
-        "webhook_endpoint",
-        WebhookEndpoint,
-        body={"url": "https://api.acme.dev/v2/hook", "metadata": {}},
     ),
-    Case(
-        "webhook_endpoints.delete",
-        "DELETE",
-        f"/v1/webhook_endpoints/{ENDPOINT}",
-        lambda c: c.webhook_endpoints.delete(ENDPOINT),
-        "webhook_endpoint.deleted",
-        WebhookEndpointDeleted,
+    "webhook_endpoints_retrieve": (
+        Case(
+            path=f"/v1/webhook_endpoints/{ENDPOINT}",
+            args=(ENDPOINT,),
+            response="webhook_endpoint",
+            model=WebhookEndpoint,
+        ),
     ),
-    Case(
-        "webhook_endpoints.rotate_secret",
-        "POST",
-        f"/v1/webhook_endpoints/{ENDPOINT}/rotate_secret",
-        lambda c: c.webhook_endpoints.rotate_secret(ENDPOINT),
-        "webhook_endpoint.rotated",
-        WebhookEndpoint,
+    "webhook_endpoints_update": (
+        Case(
+            path=f"/v1/webhook_endpoints/{ENDPOINT}",
+            # description=None clears it; arguments left out are not sent at all.
+            args=(ENDPOINT,),
+            kwargs={"events": ["image.completed"], "description": None, "is_active": True},
+            response="webhook_endpoint",
+            model=WebhookEndpoint,
+            body={"events": ["image.completed"], "description": None, "is_active": True},
+        ),
+        Case(
+            variant="url and metadata",
+            path=f"/v1/webhook_endpoints/{ENDPOINT}",
+            args=(ENDPOINT,),
+            kwargs={"url": "https://api.acme.dev/v2/hook", "metadata": {}},
+            response="webhook_endpoint",
+            model=WebhookEndpoint,
+            body={"url": "https://api.acme.dev/v2/hook", "metadata": {}},
+        ),
     ),
-    Case(
-        "webhook_endpoints.test",
-        "POST",
-        f"/v1/webhook_endpoints/{ENDPOINT}/test",
-        lambda c: c.webhook_endpoints.test(ENDPOINT, event_type="image.completed"),
-        "webhook_test_fire",
-        WebhookTestFire,
-        status=202,
-        body={"event_type": "image.completed"},
+    "webhook_endpoints_delete": (
+        Case(
+            path=f"/v1/webhook_endpoints/{ENDPOINT}",
+            args=(ENDPOINT,),
+            response="webhook_endpoint.deleted",
+            model=WebhookEndpointDeleted,
+        ),
+    ),
+    "webhook_endpoints_rotate_secret": (
+        Case(
+            path=f"/v1/webhook_endpoints/{ENDPOINT}/rotate_secret",
+            args=(ENDPOINT,),
+            response="webhook_endpoint.rotated",
+            model=WebhookEndpoint,
+        ),
+    ),
+    "webhook_endpoints_test": (
+        Case(
+            path=f"/v1/webhook_endpoints/{ENDPOINT}/test",
+            args=(ENDPOINT,),
+            kwargs={"event_type": "image.completed"},
+            response="webhook_test_fire",
+            model=WebhookTestFire,
+            body={"event_type": "image.completed"},
+        ),
     ),
     # ---- characters ----------------------------------------------------------------------------
-    Case(
-        "characters.uploads.init",
-        "POST",
-        "/v1/characters/uploads/init",
-        lambda c: c.characters.uploads.init(
-            filename="aurora-front.jpg", extension="jpg", content_type="image/jpeg"
+    "characters_uploads_init": (
+        Case(
+            path="/v1/characters/uploads/init",
+            kwargs={
+                "filename": "aurora-front.jpg",
+                "extension": "jpg",
+                "content_type": "image/jpeg",
+            },
+            response="character_upload",
+            model=CharacterUpload,
+            body={
+                "filename": "aurora-front.jpg",
+                "extension": "jpg",
+                "content_type": "image/jpeg",
+            },
         ),
-        "character_upload",
-        CharacterUpload,
-        status=201,
-        body={"filename": "aurora-front.jpg", "extension": "jpg", "content_type": "image/jpeg"},
-    ),
-    Case(
-        "characters.uploads.init[derived types]",
-        "POST",
-        "/v1/characters/uploads/init",
-        lambda c: c.characters.uploads.init(filename="aurora-front.JPEG"),
-        "character_upload",
-        CharacterUpload,
-        status=201,
-        body={"filename": "aurora-front.JPEG", "extension": "jpeg", "content_type": "image/jpeg"},
-    ),
-    Case(
-        "characters.uploads.upload",
-        "PUT",
-        TICKET["upload_url"].split("aurous.storage", 1)[1].split("?", 1)[0],
-        lambda c: c.characters.uploads.upload(CharacterUpload.model_validate(TICKET), JPEG),
-        None,
-        None,
-        query={"signature": TICKET["upload_url"].split("signature=", 1)[1]},
-        result="none",
-        check_request=_upload_put_request,
-        host="aurous.storage",
-    ),
-    Case(
-        "characters.uploads.classify",
-        "POST",
-        "/v1/characters/uploads/classify",
-        lambda c: c.characters.uploads.classify(UPLOAD),
-        "character_upload_classification",
-        UploadClassification,
-        body={"upload_id": UPLOAD},
-    ),
-    Case(
-        "characters.create[upload flow]",
-        "POST",
-        "/v1/characters",
-        lambda c: c.characters.create(**REQ_CHAR_UPLOAD),
-        "character",
-        Character,
-        status=201,
-        body=REQ_CHAR_UPLOAD,
-    ),
-    Case(
-        "characters.create[synthesize flow]",
-        "POST",
-        "/v1/characters",
-        lambda c: c.characters.create(**REQ_CHAR_SYNTH),
-        "character.synthesizing",
-        Character,
-        status=201,
-        body=REQ_CHAR_SYNTH,
-    ),
-    Case(
-        "characters.list",
-        "GET",
-        "/v1/characters",
-        lambda c: c.characters.list(limit=2),
-        "characters.list",
-        Character,
-        query={"limit": "2"},
-        result="page",
-    ),
-    Case(
-        "characters.retrieve",
-        "GET",
-        f"/v1/characters/{CHARACTER}",
-        lambda c: c.characters.retrieve(CHARACTER),
-        "character",
-        Character,
-    ),
-    Case(
-        "characters.update",
-        "PATCH",
-        f"/v1/characters/{CHARACTER}",
-        lambda c: c.characters.update(
-            CHARACTER, name="Aurora", attributes={"hair_color": "silver", "age": 29}
+        Case(
+            variant="derived types",
+            path="/v1/characters/uploads/init",
+            kwargs={"filename": "aurora-front.JPEG"},
+            response="character_upload",
+            model=CharacterUpload,
+            body={
+                "filename": "aurora-front.JPEG",
+                "extension": "jpeg",
+                "content_type": "image/jpeg",
+            },
         ),
-        "character",
-        Character,
-        body={"name": "Aurora", "attributes": {"hair_color": "silver", "age": 29}},
     ),
-    Case(
-        "characters.delete",
-        "DELETE",
-        f"/v1/characters/{CHARACTER}",
-        lambda c: c.characters.delete(CHARACTER),
-        "character.deleted",
-        CharacterDeleted,
-    ),
-    Case(
-        "characters.save",
-        "POST",
-        f"/v1/characters/{CHARACTER}/save",
-        lambda c: c.characters.save(CHARACTER),
-        "character",
-        Character,
-    ),
-    Case(
-        "characters.resynthesize",
-        "POST",
-        f"/v1/characters/{SYNTH_CHARACTER}/resynthesize",
-        lambda c: c.characters.resynthesize(SYNTH_CHARACTER),
-        "character.synthesizing",
-        Character,
-        idempotent=True,
-    ),
-    Case(
-        "characters.resynthesize[force_all]",
-        "POST",
-        f"/v1/characters/{SYNTH_CHARACTER}/resynthesize",
-        lambda c: c.characters.resynthesize(SYNTH_CHARACTER, force_all=True),
-        "character.synthesizing",
-        Character,
-        body={"force_all": True},
-        idempotent=True,
-    ),
-    Case(
-        "characters.regenerate_ref",
-        "POST",
-        f"/v1/characters/{SYNTH_CHARACTER}/refs/regenerate",
-        lambda c: c.characters.regenerate_ref(
-            SYNTH_CHARACTER, pose="side", prompt_override="three-quarter view"
+    "characters_uploads_upload": (
+        Case(
+            # The ticket's upload_url, on the upload host of the operation's own server.
+            path=TICKET["upload_url"].split("aurous.storage", 1)[1].split("?", 1)[0],
+            args=(CharacterUpload.model_validate(TICKET), JPEG),
+            response=None,
+            model=None,
+            query={"signature": TICKET["upload_url"].split("signature=", 1)[1]},
+            result="none",
+            check_request=_upload_put_request,
         ),
-        "character.synthesizing",
-        Character,
-        body={"pose": "side", "prompt_override": "three-quarter view"},
-        idempotent=True,
     ),
+    "characters_uploads_classify": (
+        Case(
+            path="/v1/characters/uploads/classify",
+            args=(UPLOAD,),
+            response="character_upload_classification",
+            model=UploadClassification,
+            body={"upload_id": UPLOAD},
+        ),
+    ),
+    "characters_create": (
+        Case(
+            variant="upload flow",
+            path="/v1/characters",
+            kwargs=REQ_CHAR_UPLOAD,
+            response="character",
+            model=Character,
+            body=REQ_CHAR_UPLOAD,
+        ),
+        Case(
+            variant="synthesize flow",
+            path="/v1/characters",
+            kwargs=REQ_CHAR_SYNTH,
+            response="character.synthesizing",
+            model=Character,
+            body=REQ_CHAR_SYNTH,
+        ),
+    ),
+    "characters_list": (
+        Case(
+            path="/v1/characters",
+            kwargs={"limit": 2},
+            response="characters.list",
+            model=Character,
+            query={"limit": "2"},
+            result="page",
+        ),
+    ),
+    "characters_retrieve": (
+        Case(
+            path=f"/v1/characters/{CHARACTER}",
+            args=(CHARACTER,),
+            response="character",
+            model=Character,
+        ),
+    ),
+    "characters_update": (
+        Case(
+            path=f"/v1/characters/{CHARACTER}",
+            args=(CHARACTER,),
+            kwargs={"name": "Aurora", "attributes": {"hair_color": "silver", "age": 29}},
+            response="character",
+            model=Character,
+            body={"name": "Aurora", "attributes": {"hair_color": "silver", "age": 29}},
+        ),
+    ),
+    "characters_delete": (
+        Case(
+            path=f"/v1/characters/{CHARACTER}",
+            args=(CHARACTER,),
+            response="character.deleted",
+            model=CharacterDeleted,
+        ),
+    ),
+    "characters_save": (
+        Case(
+            path=f"/v1/characters/{CHARACTER}/save",
+            args=(CHARACTER,),
+            response="character",
+            model=Character,
+        ),
+    ),
+    "characters_resynthesize": (
+        Case(
+            path=f"/v1/characters/{SYNTH_CHARACTER}/resynthesize",
+            args=(SYNTH_CHARACTER,),
+            response="character.synthesizing",
+            model=Character,
+        ),
+        Case(
+            variant="force_all",
+            path=f"/v1/characters/{SYNTH_CHARACTER}/resynthesize",
+            args=(SYNTH_CHARACTER,),
+            kwargs={"force_all": True},
+            response="character.synthesizing",
+            model=Character,
+            body={"force_all": True},
+        ),
+    ),
+    "characters_regenerate_ref": (
+        Case(
+            path=f"/v1/characters/{SYNTH_CHARACTER}/refs/regenerate",
+            args=(SYNTH_CHARACTER,),
+            kwargs={"pose": "side", "prompt_override": "three-quarter view"},
+            response="character.synthesizing",
+            model=Character,
+            body={"pose": "side", "prompt_override": "three-quarter view"},
+        ),
+    ),
+}
+
+
+def _case_id(operation_id: str, case: Case) -> str:
+    endpoint = TABLE.get(operation_id)
+    name = case.sdk or (endpoint.sdk_method if endpoint else None) or operation_id
+    return f"{name}[{case.variant}]" if case.variant else name
+
+
+CASE_PARAMS = [
+    pytest.param(operation_id, case, id=_case_id(operation_id, case))
+    for operation_id, cases in CASES.items()
+    for case in cases
 ]
+WITH_SDK_METHOD = [endpoint for endpoint in ENDPOINTS if endpoint.sdk_method is not None]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
-def test_route(run: Runner, api: respx.Router, case: Case) -> None:
+def test_cases_are_keyed_by_the_operations_with_an_sdk_method() -> None:
+    assert set(CASES).isdisjoint(TESTED_ELSEWHERE)
+    assert set(CASES) | set(TESTED_ELSEWHERE) == {e.operation_id for e in WITH_SDK_METHOD}
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in WITH_SDK_METHOD if e.operation_id not in TESTED_ELSEWHERE],
+    ids=lambda endpoint: endpoint.operation_id,
+)
+def test_every_sdk_method_of_the_table_has_a_case(endpoint: Endpoint) -> None:
+    cases = CASES.get(endpoint.operation_id, ())
+    assert {case.sdk_method(endpoint) for case in cases} == set(endpoint.sdk_methods)
+
+
+@pytest.mark.parametrize(("operation_id", "case"), CASE_PARAMS)
+def test_case_fits_its_operation(operation_id: str, case: Case) -> None:
+    assert operation_id in TABLE, f"{operation_id} is not an operation of the table"
+    endpoint = TABLE[operation_id]
+    assert endpoint.matches(case.path), f"{case.path} does not fit {endpoint.label}"
+    # A single documented success status, which the mocked server answers with.
+    assert len(endpoint.success) == 1, endpoint.success
+
+
+@pytest.mark.parametrize(("operation_id", "case"), CASE_PARAMS)
+def test_route(run: Runner, api: respx.Router, operation_id: str, case: Case) -> None:
+    endpoint = TABLE[operation_id]
     body = case.response_body()
-    where = {"host": case.host} if case.host else {}
-    route = api.route(method=case.method, path=case.path, **where)
-    route.mock(return_value=respond(case.status, body))
+    host = host_of(endpoint)
+    where = {"host": host} if host else {}
+    route = api.route(method=endpoint.method, path=case.path, **where)
+    route.mock(return_value=respond(int(endpoint.success[0]), body))
 
-    result = run(case.invoke)
+    sdk = case.sdk_method(endpoint)
+    result = run(lambda client: sdk_method_of(client, sdk)(*case.args, **case.kwargs))
 
     assert route.call_count == 1
     request = route.calls.last.request
-    assert request.method == case.method
+    assert request.method == endpoint.method
     assert request.url.path == case.path
     assert query_of(request) == case.query
 
@@ -627,18 +633,18 @@ def test_route(run: Runner, api: respx.Router, case: Case) -> None:
     else:
         assert json_of(request) == case.body
 
-    if case.host is None:
+    if host is None:
         assert request.headers["x-api-key"] == KEY
         assert request.headers["aurous-version"] == "2026-05-15"
-    if case.idempotent:
+    if endpoint.idempotent:
         assert_uuid4(request.headers["idempotency-key"])
     else:
         assert "idempotency-key" not in request.headers
 
-    _check_result(case, result, body)
+    _check_result(case, endpoint, result, body)
 
 
-def _check_result(case: Case, result: Any, body: Any) -> None:
+def _check_result(case: Case, endpoint: Endpoint, result: Any, body: Any) -> None:
     if case.result == "none":
         assert result is None
         return
@@ -646,7 +652,7 @@ def _check_result(case: Case, result: Any, body: Any) -> None:
     if case.result == "model":
         assert type(result) is case.model
         assert result.to_dict() == body
-        if case.idempotent:
+        if endpoint.idempotent:
             assert result._response.idempotency_key is not None
     elif case.result == "list":
         assert isinstance(result, ModelList)
@@ -658,64 +664,3 @@ def _check_result(case: Case, result: Any, body: Any) -> None:
         assert result.has_more is body["has_more"]
         cursor = body.get("next_cursor", body.get("next_page"))
         assert result.next_cursor == (cursor if body["has_more"] else None)
-
-
-# The README endpoint table (api/README.md), minus the legacy redirects and the output downloads
-# (which have their own tests): every row must have at least one case above.
-README_ROUTES = [
-    ("POST", "/v1/images", "images.create"),
-    ("POST", "/v1/images/estimate", "images.estimate"),
-    ("GET", "/v1/images", "images.list"),
-    ("GET", "/v1/images/{id}", "images.retrieve"),
-    ("GET", "/v1/images/{id}", "videos.retrieve"),
-    ("POST", "/v1/images/{id}/cancel", "images.cancel"),
-    ("POST", "/v1/images/{id}/cancel", "videos.cancel"),
-    ("POST", "/v1/videos", "videos.create"),
-    ("POST", "/v1/videos/estimate", "videos.estimate"),
-    ("GET", "/v1/loras", "loras.list"),
-    ("GET", "/v1/loras/{id}", "loras.retrieve"),
-    ("GET", "/v1/video_loras", "video_loras.list"),
-    ("GET", "/v1/video_loras/{id}", "video_loras.retrieve"),
-    ("GET", "/v1/balance", "balance.retrieve"),
-    ("GET", "/v1/pricing", "pricing.retrieve"),
-    ("GET", "/v1/team", "team.retrieve"),
-    ("GET", "/v1/usage", "usage.list"),
-    ("GET", "/v1/usage/events", "usage.list_events"),
-    ("POST", "/v1/files", "files.create"),
-    ("GET", "/v1/files/{id}", "files.retrieve"),
-    ("DELETE", "/v1/files/{id}", "files.delete"),
-    ("POST", "/v1/webhook_endpoints", "webhook_endpoints.create"),
-    ("GET", "/v1/webhook_endpoints", "webhook_endpoints.list"),
-    ("GET", "/v1/webhook_endpoints/{id}", "webhook_endpoints.retrieve"),
-    ("PATCH", "/v1/webhook_endpoints/{id}", "webhook_endpoints.update"),
-    ("DELETE", "/v1/webhook_endpoints/{id}", "webhook_endpoints.delete"),
-    ("POST", "/v1/webhook_endpoints/{id}/rotate_secret", "webhook_endpoints.rotate_secret"),
-    ("POST", "/v1/webhook_endpoints/{id}/test", "webhook_endpoints.test"),
-    ("POST", "/v1/characters/uploads/init", "characters.uploads.init"),
-    ("PUT", "<upload_url>", "characters.uploads.upload"),
-    ("POST", "/v1/characters/uploads/classify", "characters.uploads.classify"),
-    ("POST", "/v1/characters", "characters.create"),
-    ("GET", "/v1/characters", "characters.list"),
-    ("GET", "/v1/characters/{id}", "characters.retrieve"),
-    ("PATCH", "/v1/characters/{id}", "characters.update"),
-    ("DELETE", "/v1/characters/{id}", "characters.delete"),
-    ("POST", "/v1/characters/{id}/save", "characters.save"),
-    ("POST", "/v1/characters/{id}/resynthesize", "characters.resynthesize"),
-    ("POST", "/v1/characters/{id}/refs/regenerate", "characters.regenerate_ref"),
-]
-
-
-@pytest.mark.parametrize(("method", "template", "sdk"), README_ROUTES)
-def test_every_readme_route_has_a_case(method: str, template: str, sdk: str) -> None:
-    if template == "<upload_url>":
-        pattern = re.compile(r"/uploads/.+")
-    else:
-        pattern = re.compile(re.sub(r"\\\{id\\\}", "[^/]+", re.escape(template)) + "$")
-    matching = [
-        case
-        for case in CASES
-        if case.method == method
-        and case.sdk.split("[")[0] == sdk
-        and pattern.fullmatch(case.path) is not None
-    ]
-    assert matching, f"no wire test for {sdk} ({method} {template})"
