@@ -4,7 +4,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import types
-from ._batch import BatchProgress, BatchResult
 from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
@@ -29,7 +28,7 @@ from ._errors import (
 from ._response import RateLimit, ResponseInfo
 from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._version import __version__
-from .types import Estimate, Generation
+from .types import BatchProgress, BatchResult, Estimate, Generation
 
 if TYPE_CHECKING:
     from . import webhooks

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import pydantic
 
 from ._response import ResponseInfo
 
-__all__ = ["AurousModel", "ModelList"]
+__all__ = ["AurousModel", "attach_response"]
 
 _T = TypeVar("_T")
 
@@ -45,20 +45,10 @@ class AurousModel(pydantic.BaseModel):
         return self.model_dump_json(exclude_unset=True, indent=indent)
 
 
-class ModelList(list[_T], Generic[_T]):
-    """A list result (for endpoints that return a bare JSON array) that remembers its response."""
-
-    _response: ResponseInfo | None = None
-
-    @property
-    def _request_id(self) -> str | None:
-        return self._response.request_id if self._response else None
-
-
 def attach_response(obj: _T, info: ResponseInfo) -> _T:
     """Record ``info`` on a result (models and model lists); other values are returned unchanged."""
     if isinstance(obj, AurousModel):
         obj._response_info = info
-    elif isinstance(obj, ModelList):
-        obj._response = info
+    elif isinstance(obj, list) and hasattr(type(obj), "_response"):
+        obj._response = info  # type: ignore[attr-defined]  # an aurous.types.ModelList
     return obj

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
 
 from ._call import Call
-from ._models import ModelList
+from .types.lists import ModelList
 from ._params import ImageCreateArgs, VideoCreateArgs
 from ._types import RequestOptions
 from ._validation import typeddict_checker

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import respx
 
-from aurous._models import ModelList
+from aurous.types import ModelList
 from aurous.types import (
     Balance,
     Character,

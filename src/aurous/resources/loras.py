@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from .._models import ModelList
+from ..types.lists import ModelList
 from .._operations import ModeT, Namespace, operation
 from .._requests import request
 from .._steps import Steps

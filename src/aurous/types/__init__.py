@@ -5,6 +5,7 @@ every open enum keeps values this SDK does not know as plain strings.
 """
 
 from .account import Balance, ImagePricing, Pricing, Team, VideoPricing
+from .batch import BatchProgress, BatchResult
 from .character import (
     Character,
     CharacterAttributes,
@@ -27,6 +28,7 @@ from .events import (
 )
 from .file import File
 from .generation import Cost, Generation, LoraRef
+from .lists import ModelList
 from .literals import (
     BillingMode,
     CharacterEventType,
@@ -62,6 +64,8 @@ __all__ = [
     "Balance",
     "BalanceLowEvent",
     "BaseEvent",
+    "BatchProgress",
+    "BatchResult",
     "BillingMode",
     "Character",
     "CharacterAttributes",
@@ -95,6 +99,7 @@ __all__ = [
     "LoraParam",
     "LoraRef",
     "MediaType",
+    "ModelList",
     "Pose",
     "Pricing",
     "SizePreset",
