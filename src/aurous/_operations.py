@@ -116,7 +116,7 @@ class Method(Generic[P]):
         self._fn = fn
         self._name = fn.__name__
         self._spec: tuple[inspect.Signature, Callable[..., None]] | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
@@ -144,6 +144,15 @@ class Method(Generic[P]):
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         raise NotImplementedError
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Reached through the class (``aurous.Client.images.create``): there is no client yet.
+        owner = self._fn.__qualname__.rpartition(".")[0].lower()
+        raise TypeError(
+            f"{self._fn.__qualname__} is a method of a client's namespace: call it as "
+            f"client.{_attribute_name(owner)}.{self._name}(...) on an aurous.Client or "
+            "aurous.AsyncClient"
+        )
+
     def _finish(self, method: Callable[..., Any], inst: Namespace[Any]) -> Callable[..., Any]:
         signature, _ = self.spec()
         is_async = inst._client._is_async
@@ -156,6 +165,19 @@ class Method(Generic[P]):
         )
         inst.__dict__[self._name] = method
         return method
+
+
+def _attribute_name(namespace_class: str) -> str:
+    # Class names are the attribute's name in CamelCase (WebhookEndpoints -> webhook_endpoints).
+    return {
+        "generationnamespace": "images",
+        "balancenamespace": "balance",
+        "pricingnamespace": "pricing",
+        "teamnamespace": "team",
+        "webhookendpoints": "webhook_endpoints",
+        "videoloras": "video_loras",
+        "characteruploads": "characters.uploads",
+    }.get(namespace_class, namespace_class)
 
 
 def _steps_result(returned: Any) -> Any:
