@@ -14,11 +14,11 @@ from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
 
 from ._call import Call
-from .types.lists import ModelList
 from ._params import ImageCreateArgs, VideoCreateArgs
 from ._types import RequestOptions
 from ._validation import typeddict_checker
 from .types import Estimate, Generation
+from .types.lists import ModelList
 
 __all__ = [
     "cancel_call",

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import respx
 
-from aurous.types import ModelList
 from aurous.types import (
     Balance,
     Character,
@@ -29,6 +28,7 @@ from aurous.types import (
     FileDeleted,
     Generation,
     Lora,
+    ModelList,
     Pricing,
     Team,
     UploadClassification,

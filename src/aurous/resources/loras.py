@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing_extensions import Unpack
 
-from ..types.lists import ModelList
 from .._operations import ModeT, Namespace, operation
 from .._requests import request
 from .._steps import Steps
 from .._types import RequestOptions
 from ..types import Lora, VideoLora
+from ..types.lists import ModelList
 
 __all__ = ["Loras", "VideoLoras"]
 
