@@ -7,7 +7,7 @@ second, HTTP requests per generation, 429 responses seen (by code), the rate-lim
 batch reported, and the generations the server holds afterwards (from the credits spent: one
 credit each).
 
-Rate-limit tier configured (a "higher tier"; errors.md §6.2 says they exist on request):
+Rate-limit tier configured (a "higher tier"; the API offers them on request):
 ``images_post`` 120 burst / 1800 per minute (30/s), ``reads`` 1200 burst / 6000 per minute
 (100/s), concurrency limit 50 non-terminal generations. At the documented default tier
 (60 creates per minute) 1 000 generations take about 15 minutes whatever the concurrency.

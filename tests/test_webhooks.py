@@ -1,4 +1,4 @@
-"""Webhook verification, unwrapping, signing and callback parsing (webhooks.md §4, §7, §9)."""
+"""Webhook verification, unwrapping, signing and callback parsing (signed deliveries and per-request callbacks)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from aurous.types.events import (
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# The worked example of webhooks.md §4.4, copied from the spec: these are its test vectors.
+# The worked example of the webhook signature scheme: these are its test vectors.
 SECRET = "whsec_Zt3nQ8vJk2LmR5wXy7Bc9DfGh4Ps6Ua1"
 OTHER_SECRET = "whsec_Aa0Bb1Cc2Dd3Ee4Ff5Gg6Hh7Ii8Jj9Kk"
 T = 1779468310
@@ -67,7 +67,7 @@ def rejects(reason: str, call: Callable[[], object]) -> WebhookVerificationError
     return error
 
 
-# --- §4.4 worked example and test vectors -------------------------------------------------
+# --- worked example and test vectors -------------------------------------------------
 
 
 def test_vectors_agree_with_the_fixture_file() -> None:
@@ -180,7 +180,7 @@ def test_truncated_and_extended_signatures_fail() -> None:
         rejects("no matching signature", partial(webhooks.verify, BODY, header, SECRET, now=T))
 
 
-# --- header parsing (§4.3 step 1–2) ---------------------------------------------------------
+# --- header parsing ---------------------------------------------------------
 
 
 def test_whitespace_around_items_keys_and_values_is_trimmed() -> None:
@@ -396,7 +396,7 @@ def test_reason_never_contains_the_secret_across_failures() -> None:
         rejects("", case)
 
 
-# --- typed events (§9.5) ----------------------------------------------------------------------
+# --- typed events ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -637,7 +637,7 @@ def test_public_names() -> None:
     assert issubclass(WebhookVerificationError, aurous.AurousError)
 
 
-# --- parse_callback (§7, §9.4) ---------------------------------------------------------------
+# --- parse_callback ---------------------------------------------------------------
 
 
 def test_parse_callback_normalises_the_per_request_shape() -> None:

@@ -271,7 +271,7 @@ class WebhookVerificationError(AurousError):
         self.reason = reason
 
 
-# Older spellings found on some documentation pages map like their modern names (errors.md §2.2).
+# Older spellings found on some documentation pages map like their modern names.
 _CODE_ALIASES = {
     "invalid_request_error": "invalid_request",
     "insufficient_credits": "balance_too_low",

@@ -1,4 +1,4 @@
-"""The webhook signature primitive (webhooks.md §4.2), shared by `aurous.webhooks` and the emulator."""
+"""The webhook signature primitive: HMAC-SHA256 of ``"<timestamp>.<raw body>"`` keyed by the secret."""
 
 from __future__ import annotations
 

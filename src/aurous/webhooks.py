@@ -1,4 +1,4 @@
-"""Verify, unwrap and sign webhook deliveries (webhooks.md §4, §7, §9).
+"""Verify, unwrap and sign webhook deliveries; parse per-request callbacks.
 
 Registered webhook endpoints receive signed event envelopes; verify them with the raw request body::
 
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 DEFAULT_TOLERANCE = 300
-"""Seconds a signature stays valid on either side of its timestamp (webhooks.md §4.3)."""
+"""Seconds a signature stays valid on either side of its timestamp."""
 
 SECRET_ENV_VAR = "AUROUS_WEBHOOK_SECRET"
 """Where :func:`unwrap` finds the secret when none is passed (a comma-separated list is allowed)."""
@@ -280,7 +280,8 @@ def _verify_signature(
     tolerance: float,
     now: float | None,
 ) -> None:
-    """Run webhooks.md §4.3 steps 1–5 over ``body``; raise WebhookVerificationError on failure."""
+    """Check the header, the timestamp and the signatures over ``body``; raise
+    WebhookVerificationError on failure."""
     if not tolerance >= 0:  # also rejects NaN, which would make every timestamp pass
         raise ValueError("tolerance must be a non-negative number of seconds")
     if now is not None and not math.isfinite(now):

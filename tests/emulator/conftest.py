@@ -13,7 +13,7 @@ import pytest
 from aurous.emulator import Emulator, EmulatorServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-# Generation keys present only when the request set them (resources.md §1.2).
+# Generation keys present only when the request set them.
 CONDITIONAL = frozenset({"cfg_rescale", "denoise_strength"})
 
 

@@ -1,4 +1,4 @@
-"""Characters in the emulator (endpoints.md §9): both flows, states, uploads and refs."""
+"""Characters in the emulator: both flows, states, uploads and refs."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_upload_flow_end_to_end(emu: Emulator, client: httpx.Client, anon: httpx
     assert [ref["pose"] for ref in char["refs"]] == [classified.json()["pose"], "other"]
     assert char["client_reference_id"] is None
     assert credits(client) == before  # free
-    assert events(emu) == []  # no webhook for the upload flow (H18)
+    assert events(emu) == []  # no webhook for the upload flow
     assert created.headers["X-RateLimit-Limit"] == "60"  # characters_post
 
     # Refs serve the uploaded bytes on the emulator host, without an API key.

@@ -1,4 +1,4 @@
-"""Webhook delivery by the emulator (webhooks.md §3-8): signing, retries, bookkeeping,
+"""Webhook delivery by the emulator: signing, retries, bookkeeping,
 auto-disable, rotation, test fires, per-request callbacks, and real HTTP delivery."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from aurous.emulator._webhooks import DeliveryAttempt, OutgoingWebhook, WebhookS
 HEADER = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})$")
 HOOK = "https://hooks.acme.dev/aurous"
 DONE = 2.0  # default image phases: 0.5 s pending + 1.5 s processing
-SCHEDULE = [0, 10, 30, 70, 150, 310, 630, 1270]  # webhooks.md §5.3, seconds after the event
+SCHEDULE = [0, 10, 30, 70, 150, 310, 630, 1270]  # 10 s doubling, seconds after the event
 
 
 class Inbox:

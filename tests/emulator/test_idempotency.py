@@ -1,4 +1,4 @@
-"""Idempotency (errors.md §5, H17) through the in-process transport."""
+"""Idempotency through the in-process transport."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /v1/images`` scheme A: forward and backward paging (conventions.md §8.1, H21)."""
+"""``GET /v1/images`` scheme A: forward and backward paging."""
 
 from __future__ import annotations
 

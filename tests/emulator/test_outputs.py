@@ -1,4 +1,4 @@
-"""Output downloads: real PNG/MP4 bytes, tokens, retention, Range (endpoints.md §3.6, H19)."""
+"""Output downloads: real PNG/MP4 bytes, tokens, retention, Range."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token buckets on the manual clock (errors.md §6.3)."""
+"""Token buckets on the manual clock: continuous refill, a token per request, none per 429."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Webhook endpoint routes in the emulator (endpoints.md §8, H13-H15)."""
+"""Webhook endpoint routes in the emulator."""
 
 from __future__ import annotations
 

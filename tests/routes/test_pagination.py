@@ -1,4 +1,4 @@
-"""Auto-paging over the three cursor schemes, sync and async (conventions.md §8)."""
+"""Auto-paging over the three cursor schemes, sync and async."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def test_usage_list_follows_page_token(run: Runner, api: respx.Router) -> None:
         "group_by": "type",
         "limit": "1",
     }
-    # The filters are sent again unchanged on later pages, which the API accepts (§8.2).
+    # The filters are sent again unchanged on later pages, which the API accepts.
     assert [query_of(c.request) for c in route.calls] == [
         first,
         {**first, "page_token": "tok-page-2"},

@@ -1,4 +1,4 @@
-"""Which of the new namespaces' requests are retried after a 500 (errors.md §4.2)."""
+"""Which of the new namespaces' requests are retried after a 500  (a POST without an idempotency key is retried only when it certainly never arrived)."""
 
 from __future__ import annotations
 

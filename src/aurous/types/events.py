@@ -133,7 +133,7 @@ _TAG_BY_CLASS: dict[type[BaseEvent], str] = {cls: tag for tag, cls in _CLASS_BY_
 def _tag_for_type(event_type: object) -> str:
     if not isinstance(event_type, str):
         return "unknown"
-    # webhooks.md §9.5 routes whole families by prefix, so a new ``image.*`` type still gets a
+    # Event families are routed by prefix, so a new ``image.*`` type still gets a
     # typed Generation (parse_event falls back to UnknownEvent if its data does not fit).
     if event_type.startswith(("image.", "video.")):
         return "generation"

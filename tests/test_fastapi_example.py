@@ -1,0 +1,151 @@
+"""examples/fastapi_app.py served by uvicorn on 127.0.0.1, against the served emulator.
+
+Concurrent users share the app's one `aurous.AsyncClient`: every request gets its image, the
+team's limits are respected, nothing is billed twice; webhooks are verified by the mounted
+receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+import aurous
+from aurous.emulator import Emulator
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SECRET_ENV = "AUROUS_WEBHOOK_SECRET"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "fastapi_app_example", EXAMPLES / "fastapi_app.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Server:
+    """uvicorn in a thread, with the lifespan on (the app creates its client at startup)."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(256)
+        config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        host, port = self.sock.getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+
+    def __enter__(self) -> _Server:
+        self.thread.start()
+        started = threading.Event()
+        for _ in range(500):  # the lifespan (client creation) has run once `started` is set
+            if self.server.started:
+                started.set()
+                break
+            threading.Event().wait(0.01)
+        assert started.is_set(), "uvicorn did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def emulator() -> Iterator[tuple[Emulator, str]]:
+    # Default limits (10 in flight, images_post 120 + 60/min), generations 20x faster.
+    emu = Emulator(speed=20, seed=3)
+    with emu.serve() as server:
+        yield emu, server.base_url
+    emu.close()
+
+
+@pytest.mark.slow
+def test_concurrent_requests_share_one_client(
+    emulator: tuple[Emulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu, base_url = emulator
+    monkeypatch.setenv("AUROUS_API_KEY", emu.api_key)
+    monkeypatch.setenv("AUROUS_BASE_URL", base_url)
+    module = _load()
+    with _Server(module.create_app()) as app:
+
+        async def fire() -> list[httpx.Response]:
+            async with httpx.AsyncClient(base_url=app.url, timeout=60) as http:
+                return await asyncio.gather(
+                    *(http.post("/images", json={"prompt": f"user {n}"}) for n in range(30))
+                )
+
+        responses = asyncio.run(fire())
+    assert [r.status_code for r in responses] == [200] * 30
+    bodies = [r.json() for r in responses]
+    assert all(b["status"] == "succeeded" and b["outputs"] for b in bodies)
+    assert len({b["id"] for b in bodies}) == 30
+    assert len(emu.team.generations) == 30
+    assert emu.team.balance()["credits"] == Decimal(970)
+
+
+@pytest.mark.slow
+def test_bad_input_and_failed_generations_get_http_errors(
+    emulator: tuple[Emulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu, base_url = emulator
+    module = _load()
+    client = aurous.AsyncClient(api_key=emu.api_key, base_url=base_url)
+    with (
+        _Server(module.create_app(client)) as app,
+        httpx.Client(base_url=app.url, timeout=30) as http,
+    ):
+        assert http.post("/images", json={"prompt": ""}).status_code == 422  # FastAPI validation
+        failed = http.post("/images", json={"prompt": "a cat [fail]"})
+        assert failed.status_code == 422
+        assert "ended with status 'failed'" in failed.json()["detail"]
+        blocked = http.post("/images", json={"prompt": "something forbidden"})
+        assert blocked.status_code == 400
+
+
+def test_webhooks_are_verified_by_the_mounted_receiver(
+    emulator: tuple[Emulator, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu, base_url = emulator
+    module = _load()
+    client = aurous.Client(api_key=emu.api_key, base_url=base_url)
+    app = module.create_app(aurous.AsyncClient(api_key=emu.api_key, base_url=base_url))
+    with _Server(app) as served:
+        endpoint = client.webhook_endpoints.create(
+            url=f"{served.url}/webhooks/aurous", events=["image.completed"]
+        )
+        assert endpoint.secret is not None
+        monkeypatch.setenv(SECRET_ENV, endpoint.secret)
+        generation = client.images.create_and_wait(prompt="a lighthouse", poll_interval=0.05)
+        events = app.state.webhook_events.wait_for(1, timeout=20)
+        forged = httpx.post(
+            f"{served.url}/webhooks/aurous",
+            content=b'{"id": "evt_x"}',
+            headers={"Aurous-Webhook-Signature": "t=1,v1=00"},
+        )
+    assert [e.type for e in events] == ["image.completed"]
+    assert events[0].data.id == generation.id
+    assert forged.status_code == 400
