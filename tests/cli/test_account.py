@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import FAST, Runner, Served
 
 
@@ -121,3 +123,45 @@ def test_download_of_an_existing_generation(
     assert "already exists (add --overwrite to replace it)" in again.stderr
     assert replaced.returncode == 0
     assert replaced.stdout.strip() == path
+
+
+def test_video_estimate_from_a_first_frame_alone(served: Served, inproc: Runner) -> None:
+    # The API accepts a video with a prompt or a first frame; the price depends on neither.
+    frame = "https://example.com/frame.png"
+    base = ["--video-lora", "seedance-1-pro", "--resolution", "1080p", "--duration", "5"]
+
+    from_frame = inproc(*served.args, "--json", "estimate", *base, "--first-frame", frame)
+    from_prompt = inproc(*served.args, "--json", "estimate", "waves", *base)
+
+    assert from_frame.returncode == 0, from_frame.stderr
+    assert from_frame.json()["estimated_cost"]["amount"] == 6.25
+    assert from_frame.json() == from_prompt.json()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--video-lora", "seedance-1-pro", "--duration", "5"],
+            "a video estimate needs a PROMPT or --first-frame",
+        ),
+        (["--count", "2"], "an image estimate needs a PROMPT"),
+        (["a fox", "--duration", "5"], "--duration: only for video estimates"),
+        (
+            ["waves", "--video-lora", "seedance-1-pro", "--count", "2", "--size", "2k_1_1"],
+            "--size, --count: only for image estimates",
+        ),
+        (
+            ["--video-lora", "seedance-1-pro", "--first-frame", "frame.png"],
+            "--first-frame frame.png: give a file_… id or an https:// URL",
+        ),
+    ],
+)
+def test_estimate_names_what_is_missing_or_misplaced(
+    inproc: Runner, args: list[str], message: str
+) -> None:
+    result = inproc("--emulator", "estimate", *args)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "NOT the real Aurous API" not in result.stderr  # refused before any request

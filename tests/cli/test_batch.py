@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import time
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .conftest import FAST, PNG_SIGNATURE, Served, cli_command, cli_env
+import pytest
+
+from aurous.emulator import Emulator
+
+from .conftest import FAST, PNG_SIGNATURE, Child, Served, serving, wait_until
 
 PROMPTS = [f"lighthouse number {n}" for n in range(6)]
 
 
 def _created_prompts(served: Served) -> Counter[str]:
-    client = served.emulator.client()
-    return Counter(g.prompt or "" for g in client.images.list(limit=100))
+    with served.emulator.client() as client:
+        return Counter(g.prompt or "" for g in client.images.list(limit=100))
+
+
+def _created(served: Served, count: int) -> Callable[[], bool]:
+    return lambda: sum(_created_prompts(served).values()) == count
 
 
 def _write_file(tmp_path: Path) -> Path:
@@ -75,14 +82,26 @@ def test_malformed_jsonl_line_is_a_usage_error(served: Served, tmp_path: Path) -
     assert _created_prompts(served) == Counter()
 
 
+@pytest.fixture
+def held() -> Iterator[Served]:
+    """A served emulator on a manual clock: a generation finishes only when the test says so."""
+    with serving(Emulator(clock="manual", seed=7, rate_limits=False)) as served:
+        yield served
+
+
+def _finish_everything(emu: Emulator, stop: threading.Event) -> None:
+    # Each step finishes every generation created so far (an image takes 2 s of emulator time).
+    while not stop.wait(0.02):
+        emu.advance(5)
+
+
 def test_interrupted_batch_resumes_from_the_manifest_without_duplicates(
-    served: Served, tmp_path: Path
+    held: Served, tmp_path: Path
 ) -> None:
     file = _write_file(tmp_path)
     manifest = tmp_path / "run.jsonl"
     out = tmp_path / "out"
     args = [
-        *served.args,
         "batch",
         *FAST,
         str(file),
@@ -93,29 +112,32 @@ def test_interrupted_batch_resumes_from_the_manifest_without_duplicates(
         "--out",
         str(out),
     ]
-    # Slow creates down so the first run is still busy when it is interrupted.
-    served.emulator.faults.latency(0.4, pattern="POST /v1/images")
-    proc = subprocess.Popen(
-        cli_command(args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(list(out.glob("*.png"))) < 2:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=20)
-    finally:
-        proc.kill()
-    first_run = _created_prompts(served)
-    assert proc.returncode == 130, stderr.decode()
-    assert "run the same command again to resume" in stderr.decode()
-    assert 2 <= sum(first_run.values()) < len(PROMPTS)
 
-    served.emulator.faults.clear()
-    result = served.run(*args[4:])
+    with Child([*held.args, *args]) as child:
+        for done in (1, 2):
+            wait_until(_created(held, done), f"item {done} created")
+            held.emulator.advance(5)
+            child.expect(f"[{done}/6] #{done} ")
+        # The third item is in flight, and stays so: the emulator's clock stands still.
+        wait_until(_created(held, 3), "item 3 created")
+        first = child.interrupt()
+
+    assert first.returncode == 130, first.stderr
+    assert "run the same command again to resume" in first.stderr
+    assert _created_prompts(held) == Counter(PROMPTS[:3])
+    assert len(list(out.glob("*.png"))) == 2
+
+    stop = threading.Event()
+    clock = threading.Thread(target=_finish_everything, args=(held.emulator, stop), daemon=True)
+    clock.start()
+    try:
+        result = held.run(*args)
+    finally:
+        stop.set()
+        clock.join()
 
     assert result.returncode == 0, result.stderr
     # Every prompt was created exactly once over both runs: nothing billed twice.
-    assert _created_prompts(served) == Counter(PROMPTS)
-    assert "skipped (already done)" in result.stderr
+    assert _created_prompts(held) == Counter(PROMPTS)
+    assert result.stderr.count("skipped (already done)") == 2
     assert len(list(out.glob("*.png"))) == len(PROMPTS)

@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-
 import httpx
 
-from .conftest import Runner, cli_command, cli_env
+from .conftest import WAIT, Child, Runner
 
 
 def test_serve_prints_the_address_and_key_and_answers_requests() -> None:
     args = ["emulator", "serve", "--port", "0", "--instant", "--credits", "42"]
-    proc = subprocess.Popen(
-        cli_command(args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert proc.stdout is not None
-        banner = proc.stdout.readline().decode()
-        key_line = proc.stdout.readline().decode()
+    with Child(args) as child:
+        # Printed once the socket listens: requests from then on are queued, not refused.
+        banner = child.line("stdout")
+        key = child.line("stdout").split()[-1]
         base_url = banner.split()[-1]
-        key = key_line.split()[-1]
-        balance = httpx.get(f"{base_url}/v1/balance", headers={"X-Api-Key": key})
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=10)
-    finally:
-        proc.kill()
+        balance = httpx.get(f"{base_url}/v1/balance", headers={"X-Api-Key": key}, timeout=WAIT)
+        result = child.interrupt()
 
     assert banner.startswith("Aurous emulator listening on http://127.0.0.1:")
     assert balance.json()["credits"] == 42
-    assert proc.returncode == 0
+    assert result.returncode == 0, result.stderr
 
 
 def test_serve_help_and_bad_options_come_from_the_emulator(inproc: Runner) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import signal
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ import pytest
 
 import aurous.webhooks
 
-from .conftest import Result, Runner, Served, cli_command, cli_env, run_cli
+from .conftest import WAIT, Child, Result, Runner, Served, run_cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = "whsec_cliTestSecret0123456789abcdef"
@@ -141,26 +139,26 @@ def test_listen_verifies_prints_and_forwards_the_raw_body(
 ) -> None:
     url, received = sink
     args = ["webhooks", "listen", "--port", "0", "--secret", SECRET, "--forward-to", url]
-    proc = subprocess.Popen(
-        cli_command(args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert proc.stderr is not None
-        banner = proc.stderr.readline().decode()
+    body = _body()
+    header = aurous.webhooks.sign(body, SECRET)
+    with Child(args) as child:
+        # The banner comes once the socket is bound: connections from then on are accepted.
+        banner = child.line()
         assert banner.startswith("Listening on http://127.0.0.1:"), banner
         address = banner.split()[2]
-        body = _body()
-        header = aurous.webhooks.sign(body, SECRET)
 
-        good = httpx.post(address, content=body, headers={"Aurous-Webhook-Signature": header})
-        bad = httpx.post(address, content=body, headers={"Aurous-Webhook-Signature": "t=1,v1=00"})
-        good_line = proc.stderr.readline().decode()
-        bad_line = proc.stderr.readline().decode()
-
-        proc.send_signal(signal.SIGINT)
-        _, rest = proc.communicate(timeout=10)
-    finally:
-        proc.kill()
+        good = httpx.post(
+            address, content=body, headers={"Aurous-Webhook-Signature": header}, timeout=WAIT
+        )
+        good_line = child.line()
+        bad = httpx.post(
+            address,
+            content=body,
+            headers={"Aurous-Webhook-Signature": "t=1,v1=00"},
+            timeout=WAIT,
+        )
+        bad_line = child.line()
+        result = child.interrupt()
 
     assert good.status_code == 204  # the forward target's answer is relayed
     assert bad.status_code == 400
@@ -168,5 +166,5 @@ def test_listen_verifies_prints_and_forwards_the_raw_body(
     assert "verified image.completed" in good_line
     assert "-> forwarded: 204" in good_line
     assert "rejected: timestamp outside tolerance" in bad_line
-    assert proc.returncode == 130
-    assert b"Stopped listening." in rest
+    assert result.returncode == 130, result.stderr
+    assert "Stopped listening." in result.stderr

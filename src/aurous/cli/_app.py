@@ -13,12 +13,13 @@ from ._context import Context
 from ._errors import EXIT_INTERRUPTED, EXIT_USAGE, report_error
 from ._output import Output
 from ._parser import build_parser
+from .commands import COMMANDS
 
 __all__ = ["run"]
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
-    parser = build_parser()
+    parser = build_parser(COMMANDS)
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exc:  # --help, --version, or a usage error already printed

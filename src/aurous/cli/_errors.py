@@ -19,6 +19,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "OPTIONAL_PACKAGES",
     "CommandFailed",
     "ErrorReport",
     "UsageError",
@@ -32,6 +33,15 @@ EXIT_USAGE = 2
 """The command line was wrong (argparse's own code for usage errors)."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C, following the shell convention of 128 + SIGINT."""
+
+
+OPTIONAL_PACKAGES = {"rich": "cli", "uvicorn": "emulator"}
+"""The optional packages a command may import, and the extra of ``aurous`` that installs each."""
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an extra, e.g. ``pip install "aurous[cli]"``."""
+    return f'pip install "aurous[{extra}]"'
 
 
 class UsageError(Exception):
@@ -92,6 +102,22 @@ def _generation_facts(exc: WaitTimeoutError | GenerationFailedError) -> dict[str
     }
 
 
+def _missing_package(exc: ImportError) -> ErrorReport | None:
+    """An install hint when ``exc`` comes from an optional package, else None."""
+    package = (exc.name or "").partition(".")[0]
+    extra = OPTIONAL_PACKAGES.get(package)
+    if extra is None:
+        return None
+    if isinstance(exc, ModuleNotFoundError) and exc.name == package:
+        problem = "is not installed"
+    else:  # installed, but partly missing or too old
+        problem = f"could not be imported ({exc})"
+    message = f"this command needs {package}, which {problem}: {install_hint(extra)}"
+    data = {"type": "missing_dependency", "message": message, "package": package, "extra": extra}
+    # Installing an extra is fixing how the command is run, like a usage error.
+    return ErrorReport(EXIT_USAGE, [f"Error: {message}"], data)
+
+
 def report_error(exc: BaseException) -> ErrorReport:
     """Describe ``exc`` for the user; unknown exceptions are reported as internal errors."""
     if isinstance(exc, UsageError):
@@ -132,6 +158,10 @@ def report_error(exc: BaseException) -> ErrorReport:
         # The SDK validates arguments before sending; those messages name the offending option.
         message = str(exc)
         return ErrorReport(EXIT_USAGE, [f"Error: {message}"], {"type": "usage", "message": message})
+    if isinstance(exc, ImportError):
+        missing = _missing_package(exc)
+        if missing is not None:
+            return missing
     if isinstance(exc, OSError):
         message = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
         return ErrorReport(

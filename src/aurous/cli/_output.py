@@ -2,6 +2,7 @@
 
 Rich (the ``cli`` extra) is imported only when a terminal will show its output; without it, or
 when a stream is not a terminal (pipes, CI logs), everything is plain text with no escape codes.
+On a terminal without rich, the first progress display says once how to get live progress.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ import threading
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from ._errors import install_hint
+
 if TYPE_CHECKING:
     from rich.console import Console
 
-__all__ = ["Column", "Output", "Table", "rich_available"]
+__all__ = ["LIVE_PROGRESS_HINT", "Column", "Output", "Table", "rich_available"]
+
+LIVE_PROGRESS_HINT = f"Tip: {install_hint('cli')} for live progress displays."
 
 
 def rich_available() -> bool:
@@ -109,8 +114,11 @@ class Output:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self._rich = rich_available()
-        self.live = self._rich and _is_terminal(self.stderr)
+        err_terminal = _is_terminal(self.stderr)
+        self.live = self._rich and err_terminal
         """Progress may use rich live displays on stderr (a terminal with rich installed)."""
+        # Scripts reading --json or -q output want nothing extra on the terminal.
+        self._live_hint_due = err_terminal and not self._rich and not quiet and not json_mode
         self._rich_tables = self._rich and _is_terminal(self.stdout)
         self.json_written = False
         """Whether a JSON document was already printed (errors then add none of their own)."""
@@ -186,6 +194,14 @@ class Output:
     def error(self, text: str) -> None:
         """An error line on stderr, always shown."""
         self._err(text)
+
+    def plain_progress(self) -> None:
+        """Note that a progress display draws plain lines; the first time, on a terminal (where
+        rich would have drawn a live display), say how to get one."""
+        with self._lock:
+            due, self._live_hint_due = self._live_hint_due, False
+        if due:
+            self._err(LIVE_PROGRESS_HINT)
 
     def _err(self, text: str) -> None:
         with self._lock:

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._version import __version__
 
-__all__ = ["ArgumentParser", "Handler", "bounded_int", "build_parser", "positive_float"]
+__all__ = [
+    "ArgumentParser",
+    "Handler",
+    "Registrar",
+    "bounded_int",
+    "build_parser",
+    "positive_float",
+]
 
 Handler = Callable[..., int]
+
+Registrar = Callable[[Any, argparse.ArgumentParser], None]
+"""``register(sub, common)`` of a command module: adds its sub-parsers to ``sub`` (the result of
+``add_subparsers``), with ``common`` (the global options) as a parent, and sets their handler."""
 
 _DESCRIPTION = """\
 Generate images and videos with the Aurous API from the command line.
@@ -136,10 +147,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
-def build_parser() -> ArgumentParser:
-    """The complete parser; each parsed namespace has ``handler(ctx, args) -> int``."""
-    from .commands import COMMANDS
+def build_parser(commands: Sequence[Registrar]) -> ArgumentParser:
+    """The complete parser; each parsed namespace has ``handler(ctx, args) -> int``.
 
+    The command modules are passed in rather than imported here because they import this module
+    (for `ArgumentParser` and the argument types).
+    """
     parser = ArgumentParser(
         prog="aurous",
         description=_DESCRIPTION,
@@ -154,7 +167,7 @@ def build_parser() -> ArgumentParser:
     _add_global_options(common, suppress=True)
 
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=ArgumentParser)
-    for register in COMMANDS:
+    for register in commands:
         register(sub, common)
     for command in sub.choices.values():
         command.epilog = command.epilog or _GLOBAL_HINT

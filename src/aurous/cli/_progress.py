@@ -67,6 +67,7 @@ class StatusDisplay(_Display):
 
     def start(self) -> None:
         if self._out.quiet or not self._out.live:
+            self._out.plain_progress()
             return
         from rich.live import Live
         from rich.spinner import Spinner
@@ -127,6 +128,7 @@ class TransferDisplay(_Display):
 
     def start(self) -> None:
         if self._out.quiet or not self._out.live:
+            self._out.plain_progress()
             return
         from rich.progress import (
             BarColumn,
@@ -174,6 +176,7 @@ class BatchDisplay(_Display):
 
     def start(self) -> None:
         if self._out.quiet or not self._out.live:
+            self._out.plain_progress()
             return
         from rich.progress import (
             BarColumn,

@@ -3,15 +3,12 @@ parsers and sets ``handler(ctx, args) -> int`` on them."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable
-from typing import Any
-
+from .._parser import Registrar
 from . import account, batch, emulator, generate, generations, webhooks
 
 __all__ = ["COMMANDS"]
 
-COMMANDS: list[Callable[[Any, argparse.ArgumentParser], None]] = [
+COMMANDS: list[Registrar] = [
     generate.register,
     generations.register,
     account.register,

@@ -44,9 +44,17 @@ def lora_params(values: list[str] | None) -> dict[str, Any]:
     return {"loras": stack}
 
 
-def add_image_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by ``generate`` and ``estimate`` (the image create body)."""
-    parser.add_argument("prompt", help="what to generate")
+def add_image_options(parser: argparse.ArgumentParser, *, prompt_required: bool = True) -> None:
+    """Options shared by ``generate`` and ``estimate`` (the image create body).
+
+    ``estimate`` makes the prompt optional: a video can be priced from a first frame alone.
+    """
+    if prompt_required:
+        parser.add_argument("prompt", help="what to generate")
+    else:
+        parser.add_argument(
+            "prompt", nargs="?", help="what to generate (a video may give --first-frame instead)"
+        )
     parser.add_argument(
         "--size",
         choices=IMAGE_SIZES,

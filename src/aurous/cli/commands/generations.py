@@ -11,7 +11,7 @@ from ...types import Estimate, Generation
 from ...types.literals import VideoResolution
 from .. import _format
 from .._context import Context
-from .._errors import CommandFailed
+from .._errors import CommandFailed, UsageError
 from .._output import Column, Table
 from .._parser import bounded_int
 from ._shared import (
@@ -79,12 +79,20 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="price a generation without creating it",
         description="Price an image generation (or a video one, with --video-lora) exactly as "
-        "the API would charge it. Nothing is created or held.",
+        "the API would charge it. Nothing is created, uploaded or held. A video's price depends "
+        "only on its LoRA, resolution and duration, but the API accepts a video only with a "
+        "PROMPT or a first frame, so give one of them.",
     )
-    add_image_options(p)
-    p.add_argument("--video-lora", metavar="ID", help="estimate a video with this video LoRA")
-    p.add_argument("--resolution", choices=get_args(VideoResolution), help="video resolution")
-    p.add_argument("--duration", type=bounded_int(2, 12), metavar="N", help="video seconds")
+    add_image_options(p, prompt_required=False)
+    video = p.add_argument_group("video estimates")
+    video.add_argument("--video-lora", metavar="ID", help="estimate a video with this video LoRA")
+    video.add_argument("--resolution", choices=get_args(VideoResolution), help="video resolution")
+    video.add_argument("--duration", type=bounded_int(2, 12), metavar="N", help="video seconds")
+    video.add_argument(
+        "--first-frame",
+        metavar="FILE_ID|URL",
+        help="the first frame, instead of or with a PROMPT: a file_… id or an https:// URL",
+    )
     p.set_defaults(handler=run_estimate)
 
 
@@ -163,20 +171,57 @@ def run_list(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+_IMAGE_ONLY = {"size": "--size", "count": "--count", "lora": "--lora", "negative": "--negative"}
+_VIDEO_ONLY = {
+    "resolution": "--resolution",
+    "duration": "--duration",
+    "first_frame": "--first-frame",
+}
+
+
+def _given(args: argparse.Namespace, options: dict[str, str]) -> str:
+    return ", ".join(flag for dest, flag in options.items() if getattr(args, dest) is not None)
+
+
+def _video_estimate(args: argparse.Namespace) -> dict[str, Any]:
+    """The video estimate body; checked here so errors name the options, not the API fields."""
+    if stray := _given(args, _IMAGE_ONLY):
+        raise UsageError(f"{stray}: only for image estimates, not with --video-lora")
+    if args.prompt is None and args.first_frame is None:
+        raise UsageError(
+            "a video estimate needs a PROMPT or --first-frame: the API accepts a video only "
+            "with one of them (the price is the same either way)"
+        )
+    frame = args.first_frame
+    if frame is not None and not frame.startswith(("file_", "https://", "http://")):
+        raise UsageError(
+            f"--first-frame {frame}: give a file_… id or an https:// URL (an estimate uploads "
+            "nothing; 'aurous video' uploads local frames)"
+        )
+    body = {
+        "video_lora_id": args.video_lora,
+        "prompt": args.prompt,
+        "first_frame_url": frame,
+        "resolution": args.resolution,
+        "duration": args.duration,
+        "seed": args.seed,
+        "enhance_prompt": args.enhance,
+    }
+    return {key: value for key, value in body.items() if value is not None}
+
+
 def run_estimate(ctx: Context, args: argparse.Namespace) -> int:
     """Show what a generation would cost."""
-    client = ctx.client()
     estimate: Estimate
     if args.video_lora is not None:
-        body = {
-            "video_lora_id": args.video_lora,
-            "prompt": args.prompt,
-            "resolution": args.resolution,
-            "duration": args.duration,
-        }
-        estimate = client.videos.estimate(**{k: v for k, v in body.items() if v is not None})
+        body = _video_estimate(args)
+        estimate = ctx.client().videos.estimate(**body)
     else:
-        estimate = client.images.estimate(**image_params(args))
+        if stray := _given(args, _VIDEO_ONLY):
+            raise UsageError(f"{stray}: only for video estimates, which need --video-lora ID")
+        if args.prompt is None:
+            raise UsageError("an image estimate needs a PROMPT (or add --video-lora ID)")
+        estimate = ctx.client().images.estimate(**image_params(args))
     cost = estimate.estimated_cost
     rows: list[tuple[str, Any]] = [("estimated cost", _format.amount(cost.amount, cost.currency))]
     rows.extend((f"  {part}", _format.number(value)) for part, value in cost.breakdown.items())
