@@ -34,6 +34,8 @@ __all__ = ["Bucket", "Gate", "Pacer"]
 
 _UNKNOWN_RATE_WAIT = 1.0
 """Wait when a bucket looks empty but its refill rate is not known yet."""
+_FIRST_PROBE_DELAY = 5.0
+"""Seconds without any of the client's generations finishing before a held create probes."""
 _MAX_PROBE_BACKOFF = 30.0
 """Longest pause between two probes of a concurrency limit that keeps refusing."""
 _STALE_AFTER = 3600.0
@@ -109,6 +111,18 @@ class Bucket:
         if self._rate is None and retry_after > 0:
             self._rate = 1.0 / retry_after
 
+    def figures(self, now: float) -> tuple[int | None, float | None, float | None]:
+        """(capacity, refill per second, tokens estimated at ``now``); None where not learned.
+
+        For planning (``estimate_batch``); pacing itself uses `reserve`.
+        """
+        if self._tokens is None:
+            return self._limit, self._rate, None
+        tokens = self._tokens + (self._rate or 0.0) * max(0.0, now - self._seen_at)
+        if self._limit is not None:
+            tokens = min(float(self._limit), tokens)
+        return self._limit, self._rate, tokens
+
 
 class Gate:
     """How many of this client's generations may be unfinished: the team's concurrency limit.
@@ -118,8 +132,9 @@ class Gate:
     (or, until the first refusal teaches the limit, below the slow-start ``window``).
 
     The limit is re-probed in two ways. After ``2 × limit`` creates accepted in a row it is
-    raised by one, so capacity that other clients of the team freed is found again (at the cost
-    of at most one refusal per probe). And when creates are held back while none of this
+    raised by one, so capacity that other clients of the team freed is found again; when such a
+    raise is refused, the run needed for the next one doubles, so a client working at the true
+    limit wastes fewer and fewer requests on it. And when creates are held back while none of this
     client's generations finishes for ``probe_delay`` seconds (its own generations may be
     followed by webhooks and never read again), one create goes anyway; refused, the delay
     doubles up to `_MAX_PROBE_BACKOFF`.
@@ -132,10 +147,12 @@ class Gate:
         self.sending = 0
         self.tracked: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._probe_at = 0.0
-        self._probe_delay = 1.0
+        self._probe_delay = _FIRST_PROBE_DELAY
         self._probing = False
         self._progress_at = 0.0
         self._streak = 0
+        self._streak_factor = 2
+        self._raised = False
 
     def enter(self, now: float) -> tuple[int, float] | None:
         """Admit a create (``None``), or ``(signal version, seconds)`` to wait before asking again."""
@@ -174,20 +191,36 @@ class Gate:
         elif self._probing:
             self._probing = False
             self.limit = max(self.limit, len(self.tracked))
-            self._probe_delay = 1.0
+            self._probe_delay = _FIRST_PROBE_DELAY
+            self._streak_factor = 2
         else:
             self._streak += 1
-            if self._streak >= 2 * max(1, self.limit):
+            if self._streak >= self._streak_factor * max(1, self.limit):
                 self.limit += 1
                 self._streak = 0
+                self._raised = True
+            elif self._streak >= max(1, self.limit):
+                self._raised = False  # the raise held for a while: it was right
         self.signal.fire_locked()
 
     def refused(self, retry_after: float, now: float) -> None:
         """A create was refused with ``429 concurrency_limit_exceeded``."""
         self.sending = max(0, self.sending - 1)
-        # What the server allows us is what we had in flight when it said no (other clients of
-        # the team may hold the rest: then this is 0 and only probes go until slots free up).
-        self.limit = len(self.tracked)
+        # The server allows at most what we had in flight when it said no (other clients of the
+        # team may hold the rest: then this is 0 and only probes go until slots free up). Some
+        # of ours may have finished unseen, so a known limit only ever comes down by one here.
+        in_flight = len(self.tracked)
+        if self.limit is None:
+            self.limit = in_flight
+        elif self._raised:
+            self.limit -= 1  # the last raise was one too many
+            self._streak_factor = min(64, self._streak_factor * 2)
+        elif self._probing:
+            self.limit = min(self.limit, in_flight)
+        else:
+            self.limit = min(in_flight, self.limit - 1)
+        self.limit = max(0, self.limit)
+        self._raised = False
         self._streak = 0
         if self._probing:
             self._probing = False

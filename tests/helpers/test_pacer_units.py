@@ -139,7 +139,7 @@ def test_a_refusal_teaches_the_limit_and_a_finished_generation_frees_a_slot() ->
     verdict = gate.enter(0.1)
     assert verdict is not None
     version, seconds = verdict
-    assert seconds == pytest.approx(0.9)  # until a probe is due
+    assert seconds == pytest.approx(4.9)  # until a probe is due
     gate.seen(_generation("img_2", "succeeded"), 0.2)
     assert gate.signal.version != version  # waiters are woken
     assert gate.enter(0.2) is None
@@ -160,11 +160,49 @@ def test_probes_find_capacity_that_other_clients_freed() -> None:
     gate.enter(0.0)
     gate.refused(retry_after=1.0, now=0.0)
     assert gate.limit == 2
-    assert gate.enter(0.5) is not None
-    assert gate.enter(1.0) is None  # the probe
-    assert gate.enter(1.0) is not None  # only one probe at a time
-    gate.accepted(_generation("img_9"), 1.0)
+    assert gate.enter(4.5) is not None  # nothing of ours finished, but not for long enough
+    assert gate.enter(5.0) is None  # the probe
+    assert gate.enter(5.0) is not None  # only one probe at a time
+    gate.accepted(_generation("img_9"), 5.0)
     assert gate.limit == 3
+
+
+def test_a_finished_generation_of_ours_postpones_the_probe() -> None:
+    gate = _gate()
+    for n in range(2):
+        gate.enter(0.0)
+        gate.accepted(_generation(f"img_{n}"), 0.0)
+    gate.enter(0.0)
+    gate.refused(retry_after=1.0, now=0.0)
+    gate.seen(_generation("img_0", "succeeded"), 4.0)
+    assert gate.enter(4.0) is None  # the freed slot
+    gate.accepted(_generation("img_2"), 4.0)
+    verdict = gate.enter(6.0)
+    assert verdict is not None
+    assert verdict[1] == pytest.approx(3.0)  # five seconds after the last progress
+
+
+def test_refused_raises_need_longer_runs_next_time() -> None:
+    gate = _gate()
+    gate.enter(0.0)
+    gate.accepted(_generation("img_a"), 0.0)
+    gate.enter(0.0)
+    gate.refused(1.0, 0.0)
+    assert gate.limit == 1
+    runs = []
+    n = 0
+    for _ in range(3):
+        accepted = 0
+        while gate.limit == 1:
+            gate.seen(_generation(f"img_{n - 1}" if n else "img_a", "succeeded"), 0.0)
+            assert gate.enter(0.0) is None
+            gate.accepted(_generation(f"img_{n}"), 0.0)
+            n += 1
+            accepted += 1
+        runs.append(accepted)
+        assert gate.enter(0.0) is None  # the trial of the raised limit
+        gate.refused(1.0, 0.0)  # the team really allows one
+    assert runs == [2, 4, 8]
 
 
 def test_refused_probes_back_off() -> None:
