@@ -44,67 +44,101 @@ def _describe(tp: Any) -> str:
     return str(text)
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+_SIMPLE: dict[Any, tuple[Check, str]] = {
+    type(None): ((lambda v: v is None), "None"),
+    bool: ((lambda v: isinstance(v, bool)), "bool"),
+    int: (_is_int, "int"),
+    float: (_is_number, "float"),
+    str: ((lambda v: isinstance(v, str)), "str"),
+    bytes: ((lambda v: isinstance(v, (bytes, bytearray, memoryview))), "bytes"),
+    NotGiven: ((lambda v: isinstance(v, NotGiven)), "NOT_GIVEN"),
+}
+
+
 def _predicate(tp: Any) -> tuple[Check, str]:
     """A runtime test for values of annotation ``tp`` and a readable name of what it expects."""
     if tp is Any or isinstance(tp, typing.TypeVar):
         return _any, "any"
-    if tp is type(None) or tp is None:
-        return (lambda v: v is None), "None"
-    if tp is bool:
-        return (lambda v: isinstance(v, bool)), "bool"
-    if tp is int:
-        return (lambda v: isinstance(v, int) and not isinstance(v, bool)), "int"
-    if tp is float:
-        return (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)), "float"
-    if tp is str:
-        return (lambda v: isinstance(v, str)), "str"
-    if tp is bytes:
-        return (lambda v: isinstance(v, (bytes, bytearray, memoryview))), "bytes"
+    simple = _SIMPLE.get(type(None) if tp is None else tp)
+    if simple is not None:
+        return simple
     origin = get_origin(tp)
-    args = get_args(tp)
-    if origin in (Required, NotRequired):
-        return _predicate(args[0])
-    if origin is Literal:
-        kinds = tuple({type(a) for a in args})
-        return (
-            lambda v: isinstance(v, kinds) and not (bool not in kinds and isinstance(v, bool))
-        ), (" | ".join(repr(a) for a in args[:6]) + (" | …" if len(args) > 6 else ""))
-    if origin in (Union, types.UnionType):
-        parts = [_predicate(a) for a in args]
-        return (lambda v: any(p(v) for p, _ in parts)), " | ".join(n for _, n in parts)
+    build = _BY_ORIGIN.get(origin)
+    if build is not None:
+        return build(get_args(tp))
     if is_typeddict(tp):
         return (lambda v: isinstance(v, collections.abc.Mapping)), f"{tp.__name__} (a dict)"
-    if origin is collections.abc.Iterable:
-        item_check, item_name = _predicate(args[0]) if args else (_any, "any")
-
-        def iterable(v: Any) -> bool:
-            if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Iterable):
-                return False
-            # A list is checked now; a generator (over a huge file, say) item by item, on use.
-            if isinstance(v, collections.abc.Sequence):
-                return all(item_check(x) for x in v)
-            return True
-
-        return iterable, f"an iterable of {item_name}"
-    if origin in (list, collections.abc.Sequence, tuple):
-        item = _predicate(args[0])[0] if args else _any
-        name = f"a list of {_predicate(args[0])[1]}" if args else "a list"
-
-        def seq(v: Any) -> bool:
-            # A set is refused: it has no order, and the API's lists are ordered.
-            if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Sequence):
-                return False
-            return all(item(x) for x in v)
-
-        return seq, name
-    if origin in (dict, collections.abc.Mapping):
-        return (lambda v: isinstance(v, collections.abc.Mapping)), "a mapping"
     if isinstance(tp, type):
-        if tp is NotGiven:
-            return (lambda v: isinstance(v, NotGiven)), "NOT_GIVEN"
         return (lambda v: isinstance(v, tp)), tp.__name__
     # Anything fancier (protocols, callables, path-likes) is left to the method itself.
     return _any, _describe(tp)
+
+
+def _literal(args: tuple[Any, ...]) -> tuple[Check, str]:
+    # The type of the values is checked, not the value: new server-side enum values keep working.
+    kinds = tuple({type(a) for a in args})
+    name = " | ".join(repr(a) for a in args[:6]) + (" | …" if len(args) > 6 else "")
+    return (
+        lambda v: isinstance(v, kinds) and not (bool not in kinds and isinstance(v, bool))
+    ), name
+
+
+def _union(args: tuple[Any, ...]) -> tuple[Check, str]:
+    parts = [_predicate(a) for a in args]
+    return (lambda v: any(p(v) for p, _ in parts)), " | ".join(n for _, n in parts)
+
+
+def _iterable(args: tuple[Any, ...]) -> tuple[Check, str]:
+    item_check, item_name = _predicate(args[0]) if args else (_any, "any")
+
+    def iterable(v: Any) -> bool:
+        if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Iterable):
+            return False
+        # A list is checked now; a generator (over a huge file, say) item by item, on use.
+        if isinstance(v, collections.abc.Sequence):
+            return all(item_check(x) for x in v)
+        return True
+
+    return iterable, f"an iterable of {item_name}"
+
+
+def _sequence(args: tuple[Any, ...]) -> tuple[Check, str]:
+    item_check, item_name = _predicate(args[0]) if args else (_any, "any")
+
+    def seq(v: Any) -> bool:
+        # A set is refused: it has no order, and the API's lists are ordered.
+        if isinstance(v, (str, bytes)) or not isinstance(v, collections.abc.Sequence):
+            return False
+        return all(item_check(x) for x in v)
+
+    return seq, f"a list of {item_name}" if args else "a list"
+
+
+def _mapping(args: tuple[Any, ...]) -> tuple[Check, str]:
+    return (lambda v: isinstance(v, collections.abc.Mapping)), "a mapping"
+
+
+_BY_ORIGIN: dict[Any, Callable[[tuple[Any, ...]], tuple[Check, str]]] = {
+    Required: lambda args: _predicate(args[0]),
+    NotRequired: lambda args: _predicate(args[0]),
+    Literal: _literal,
+    Union: _union,
+    types.UnionType: _union,
+    collections.abc.Iterable: _iterable,
+    list: _sequence,
+    tuple: _sequence,
+    collections.abc.Sequence: _sequence,
+    dict: _mapping,
+    collections.abc.Mapping: _mapping,
+}
 
 
 def _typeddict_parameters(td: Any) -> list[inspect.Parameter]:
@@ -241,40 +275,42 @@ def check_json_value(value: Any, path: str, depth: int = 0) -> None:
     if value is None or isinstance(value, (bool, int)):
         return
     if isinstance(value, str):
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ValueError(
-                    f"{path} contains a lone surrogate ({value[exc.start]!r} at position "
-                    f"{exc.start}), which is not valid UTF-8"
-                ) from None
-        return
-    if isinstance(value, float):
+        _check_text(value, path)
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{path} must be a finite number, not {value!r}")
-        return
-    if depth >= _MAX_DEPTH:
+    elif depth >= _MAX_DEPTH:
         raise ValueError(f"{path} is nested more than {_MAX_DEPTH} levels deep")
-    if isinstance(value, (list, tuple)):
+    elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
             check_json_value(item, f"{path}[{index}]", depth + 1)
-        return
-    if isinstance(value, Mapping):
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path} has a key of type {type(key).__name__}; keys must be str")
             check_json_value(item, f"{path}.{key}", depth + 1)
+    else:
+        raise TypeError(_not_json(value, path))
+
+
+def _check_text(value: str, path: str) -> None:
+    if value.isascii():
         return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{path} contains a lone surrogate ({value[exc.start]!r} at position "
+            f"{exc.start}), which is not valid UTF-8"
+        ) from None
+
+
+def _not_json(value: Any, path: str) -> str:
     kind = type(value).__name__
-    hint = (
-        " (use a list: order matters and JSON has no sets)"
-        if isinstance(value, (set, frozenset))
-        else ""
-    )
-    raise TypeError(
-        f"{path} must be a JSON value (str, number, bool, None, list or dict), not {kind}{hint}"
-    )
+    hint = ""
+    if isinstance(value, (set, frozenset)):
+        hint = " (use a list: order matters and JSON has no sets)"
+    return f"{path} must be a JSON value (str, number, bool, None, list or dict), not {kind}{hint}"
 
 
 def resolve_timeout(value: Any, param: str = "timeout") -> httpx.Timeout:

@@ -312,6 +312,29 @@ def _verify_signature(
 
 def _parse_header(header: object) -> tuple[int, list[str]]:
     """Parse ``t=<digits>,v1=<hex>[,…]`` strictly into the timestamp and the lowercased ``v1``s."""
+    text = _header_text(header)
+    timestamps: list[str] = []
+    signatures: list[str] = []
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key == "t":
+            timestamps.append(value)
+        elif key == "v1":
+            signatures.append(value.lower())
+    if len(timestamps) > 1:
+        raise WebhookVerificationError("malformed signature header: more than one timestamp")
+    if not timestamps or not _TIMESTAMP.fullmatch(timestamps[0]):
+        raise WebhookVerificationError("no valid timestamp in signature header")
+    if not signatures:
+        raise WebhookVerificationError("no signatures in signature header")
+    return int(timestamps[0]), signatures
+
+
+def _header_text(header: object) -> str:
+    """The header as ASCII text, refusing what no genuine header looks like before any work."""
     if not isinstance(header, (str, bytes, bytearray)):
         raise WebhookVerificationError(f"missing or empty {SIGNATURE_HEADER} header")
     if len(header) > _MAX_HEADER_LENGTH:
@@ -332,27 +355,7 @@ def _parse_header(header: object) -> tuple[int, list[str]]:
         raise WebhookVerificationError(
             f"malformed signature header: more than {_MAX_HEADER_ITEMS} items"
         )
-    timestamp: int | None = None
-    timestamps_seen = 0
-    signatures: list[str] = []
-    for item in header.split(","):
-        key, sep, value = item.partition("=")
-        if not sep:
-            continue
-        key, value = key.strip(), value.strip()
-        if key == "t":
-            timestamps_seen += 1
-            if _TIMESTAMP.fullmatch(value):
-                timestamp = int(value)
-        elif key == "v1":
-            signatures.append(value.lower())
-    if timestamps_seen > 1:
-        raise WebhookVerificationError("malformed signature header: more than one timestamp")
-    if timestamp is None:
-        raise WebhookVerificationError("no valid timestamp in signature header")
-    if not signatures:
-        raise WebhookVerificationError("no signatures in signature header")
-    return timestamp, signatures
+    return header
 
 
 def _payload_bytes(payload: object) -> bytes:

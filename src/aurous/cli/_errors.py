@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from .._errors import (
@@ -120,53 +121,71 @@ def _missing_package(exc: ImportError) -> ErrorReport | None:
 
 def report_error(exc: BaseException) -> ErrorReport:
     """Describe ``exc`` for the user; unknown exceptions are reported as internal errors."""
-    if isinstance(exc, UsageError):
-        message = str(exc)
-        return ErrorReport(EXIT_USAGE, [f"Error: {message}"], {"type": "usage", "message": message})
-    if isinstance(exc, CommandFailed):
-        data = {"type": "failed", "message": exc.message, **exc.details}
-        return ErrorReport(EXIT_FAILURE, [f"Error: {exc.message}"], data)
-    if isinstance(exc, APIStatusError):
-        return _status_error(exc)
-    if isinstance(exc, APIConnectionError):
-        lines = [f"Error: could not reach the API: {exc.message}"]
-        facts: dict[str, Any] = {"type": "connection_error", "message": exc.message}
-        if exc.idempotency_key:
-            lines.append(f"  idempotency key: {exc.idempotency_key} (reuse it to retry safely)")
-            facts["idempotency_key"] = exc.idempotency_key
-        return ErrorReport(EXIT_FAILURE, lines, facts)
-    if isinstance(exc, (WaitTimeoutError, GenerationFailedError)):
-        facts = _generation_facts(exc)
-        kind = "timeout" if isinstance(exc, WaitTimeoutError) else "generation_failed"
-        lines = [f"Error: {exc}"]
-        if facts:
-            lines.append(
-                "  " + "  ".join(f"{k.replace('_', ' ')}: {v}" for k, v in facts.items() if v)
-            )
-        return ErrorReport(EXIT_FAILURE, lines, {"type": kind, "message": str(exc), **facts})
-    if isinstance(exc, WebhookVerificationError):
-        return ErrorReport(
-            EXIT_FAILURE,
-            [f"Invalid: {exc.reason}"],
-            {"type": "webhook_verification", "message": exc.reason},
-        )
-    if isinstance(exc, AurousError):
-        # Raised before any request (a missing API key, a bad option): the user must fix the call.
-        message = str(exc)
-        return ErrorReport(EXIT_USAGE, [f"Error: {message}"], {"type": "usage", "message": message})
-    if isinstance(exc, (ValueError, TypeError)):
-        # The SDK validates arguments before sending; those messages name the offending option.
-        message = str(exc)
-        return ErrorReport(EXIT_USAGE, [f"Error: {message}"], {"type": "usage", "message": message})
-    if isinstance(exc, ImportError):
-        missing = _missing_package(exc)
-        if missing is not None:
-            return missing
-    if isinstance(exc, OSError):
-        message = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
-        return ErrorReport(
-            EXIT_FAILURE, [f"Error: {message}"], {"type": "os_error", "message": message}
-        )
+    for kinds, describe in _DESCRIBERS:
+        if isinstance(exc, kinds):
+            report = describe(exc)
+            if report is not None:
+                return report
     message = f"{type(exc).__name__}: {exc}"
     lines = [f"Internal error: {message}", "  run again with -v for the traceback"]
     return ErrorReport(EXIT_FAILURE, lines, {"type": "internal_error", "message": message})
+
+
+def _usage(exc: BaseException) -> ErrorReport:
+    # Raised before any request (a missing API key, a bad option, an argument the SDK refused
+    # naming it): the user must fix the call.
+    message = str(exc)
+    return ErrorReport(EXIT_USAGE, [f"Error: {message}"], {"type": "usage", "message": message})
+
+
+def _failed(exc: CommandFailed) -> ErrorReport:
+    data = {"type": "failed", "message": exc.message, **exc.details}
+    return ErrorReport(EXIT_FAILURE, [f"Error: {exc.message}"], data)
+
+
+def _connection(exc: APIConnectionError) -> ErrorReport:
+    lines = [f"Error: could not reach the API: {exc.message}"]
+    facts: dict[str, Any] = {"type": "connection_error", "message": exc.message}
+    if exc.idempotency_key:
+        lines.append(f"  idempotency key: {exc.idempotency_key} (reuse it to retry safely)")
+        facts["idempotency_key"] = exc.idempotency_key
+    return ErrorReport(EXIT_FAILURE, lines, facts)
+
+
+def _generation(exc: WaitTimeoutError | GenerationFailedError) -> ErrorReport:
+    facts = _generation_facts(exc)
+    kind = "timeout" if isinstance(exc, WaitTimeoutError) else "generation_failed"
+    lines = [f"Error: {exc}"]
+    if facts:
+        lines.append("  " + "  ".join(f"{k.replace('_', ' ')}: {v}" for k, v in facts.items() if v))
+    return ErrorReport(EXIT_FAILURE, lines, {"type": kind, "message": str(exc), **facts})
+
+
+def _webhook(exc: WebhookVerificationError) -> ErrorReport:
+    return ErrorReport(
+        EXIT_FAILURE,
+        [f"Invalid: {exc.reason}"],
+        {"type": "webhook_verification", "message": exc.reason},
+    )
+
+
+def _os_error(exc: OSError) -> ErrorReport:
+    message = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    return ErrorReport(
+        EXIT_FAILURE, [f"Error: {message}"], {"type": "os_error", "message": message}
+    )
+
+
+# First match wins; a describer returning None lets the search go on.
+_DESCRIBERS: list[tuple[Any, Callable[[Any], ErrorReport | None]]] = [
+    (UsageError, _usage),
+    (CommandFailed, _failed),
+    (APIStatusError, lambda exc: _status_error(exc)),
+    (APIConnectionError, _connection),
+    ((WaitTimeoutError, GenerationFailedError), _generation),
+    (WebhookVerificationError, _webhook),
+    (AurousError, _usage),
+    ((ValueError, TypeError), _usage),
+    (ImportError, lambda exc: _missing_package(exc)),
+    (OSError, _os_error),
+]

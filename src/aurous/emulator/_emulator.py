@@ -29,6 +29,29 @@ __all__ = ["IN_PROCESS_BASE_URL", "Emulator"]
 IN_PROCESS_BASE_URL = "http://aurous.emulator.local"
 
 
+def _configure(config: EmulatorConfig | None, **overrides: Any) -> EmulatorConfig:
+    """A copy of ``config`` (or the defaults) with every override that is not None applied."""
+    cfg = dataclasses.replace(config) if config is not None else EmulatorConfig()
+    cfg.buckets = dict(cfg.buckets)
+    speed = overrides.get("speed")
+    if speed is not None and speed <= 0:
+        raise ValueError("speed must be positive")
+    for name, value in overrides.items():
+        if value is not None:
+            setattr(cfg, name, value)
+    return cfg
+
+
+def _make_clock(clock: Literal["real", "manual"] | Clock, start_time: float | None) -> Clock:
+    if clock == "manual":
+        return ManualClock() if start_time is None else ManualClock(start_time)
+    if clock == "real":
+        return RealClock()
+    if isinstance(clock, str):
+        raise ValueError(f"clock must be 'real', 'manual' or a Clock, not {clock!r}")
+    return clock
+
+
 class Emulator:
     """A faithful, stateful emulator of the Aurous HTTP API.
 
@@ -52,7 +75,8 @@ class Emulator:
         rate_limits: ``True`` (spec buckets), ``False`` (no rate limiting) or a mapping
             ``bucket -> (capacity, per_minute)`` overriding some buckets.
         blocked_terms: Prompt substrings refused with ``400 prompt_blocked``.
-        image_phases / video_phases: ``(pending_seconds, processing_seconds)``.
+        image_phases: ``(pending_seconds, processing_seconds)`` of an image generation.
+        video_phases: ``(pending_seconds, processing_seconds)`` of a video generation.
         output_retention: Seconds outputs stay downloadable after completion (default 24 h).
         accept_any_key: Accept every API key (unknown keys join the default team, scope full).
         api_key: Use this string as the default team's key instead of minting one.
@@ -86,36 +110,24 @@ class Emulator:
         deliver_webhooks: bool | None = None,
         webhook_sender: Sender | None = None,
     ) -> None:
-        cfg = dataclasses.replace(config) if config is not None else EmulatorConfig()
-        cfg.buckets = dict(cfg.buckets)
-        if speed is not None:
-            if speed <= 0:
-                raise ValueError("speed must be positive")
-            cfg.speed = speed
-        if instant is not None:
-            cfg.instant = instant
-        if seed is not None:
-            cfg.seed = seed
-        if credits is not None:
-            cfg.starting_credits = Decimal(str(credits))
-        if billing_mode is not None:
-            cfg.billing_mode = billing_mode
-        if concurrency_limit is not None:
-            cfg.concurrency_limit = concurrency_limit
+        cfg = _configure(
+            config,
+            speed=speed,
+            instant=instant,
+            seed=seed,
+            starting_credits=None if credits is None else Decimal(str(credits)),
+            billing_mode=billing_mode,
+            concurrency_limit=concurrency_limit,
+            blocked_terms=None if blocked_terms is None else tuple(blocked_terms),
+            image_phases=None if image_phases is None else Phases(*image_phases),
+            video_phases=None if video_phases is None else Phases(*video_phases),
+            output_retention=output_retention,
+            accept_any_key=accept_any_key,
+        )
         if rate_limits is False:
             cfg.rate_limits_enabled = False
         elif isinstance(rate_limits, Mapping):
             cfg.buckets.update(rate_limits)
-        if blocked_terms is not None:
-            cfg.blocked_terms = tuple(blocked_terms)
-        if image_phases is not None:
-            cfg.image_phases = Phases(*image_phases)
-        if video_phases is not None:
-            cfg.video_phases = Phases(*video_phases)
-        if output_retention is not None:
-            cfg.output_retention = output_retention
-        if accept_any_key is not None:
-            cfg.accept_any_key = accept_any_key
         if deliver_webhooks is not None or webhook_sender is not None:
             cfg.webhooks = dataclasses.replace(cfg.webhooks)
             if deliver_webhooks is not None:
@@ -123,15 +135,7 @@ class Emulator:
             if webhook_sender is not None:
                 cfg.webhooks.sender = webhook_sender
         self.config = cfg
-
-        if clock == "manual":
-            self.clock: Clock = ManualClock() if start_time is None else ManualClock(start_time)
-        elif clock == "real":
-            self.clock = RealClock()
-        elif isinstance(clock, str):
-            raise ValueError(f"clock must be 'real', 'manual' or a Clock, not {clock!r}")
-        else:
-            self.clock = clock
+        self.clock = _make_clock(clock, start_time)
         self.core = Core(cfg, self.clock, default_routers(), public_base_url=IN_PROCESS_BASE_URL)
         self.base_url = IN_PROCESS_BASE_URL
         """Where :attr:`transport` answers; SDK clients from :meth:`client` use it."""

@@ -184,12 +184,8 @@ def _lora_default(ctx: RequestContext, loras: list[dict[str, str]] | None, name:
     return None
 
 
-def parse_image(ctx: RequestContext) -> ImageSpec:
-    """Validate an image create/estimate body (step 7) and resolve references (step 8)."""
-    body = ctx.json_body()
-    prompt = _read_prompt(body, required=True)
-    assert prompt is not None
-    negative = read_str(body, "negative_prompt", max_len=4000)
+def _read_lora_refs(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The LoRAs an image body names (``lora_id`` or ``loras``), each with its ``param`` path."""
     lora_id = body.get("lora_id")
     lora_items = read_list(body, "loras")
     if lora_id is not None and lora_items is not None:
@@ -208,20 +204,11 @@ def parse_image(ctx: RequestContext) -> ImageSpec:
         assert ref is not None
         read_number(entry, "weight", lo=0.0, hi=2.0, param=f"{where}.weight")
         lora_refs.append((ref, f"{where}.lora"))
-    character_id = body.get("character_id")
-    references = read_list(body, "reference_image_urls")
-    if character_id is not None and references is not None:
-        raise bad_request(
-            "mutually_exclusive_input",
-            "character_id and reference_image_urls are mutually exclusive.",
-            "reference_image_urls",
-        )
-    if character_id is not None:
-        character_id = _check_id_or_uuid(character_id, "char_", "character_id")
-    refs = [
-        _read_reference(value, f"reference_image_urls[{i}]")
-        for i, value in enumerate(references or [])
-    ] or None
+    return lora_refs
+
+
+def _read_size(body: dict[str, Any]) -> tuple[int, int, str | None]:
+    """Width, height and preset: a ``size`` preset or a custom ``width`` + ``height``."""
     size = read_enum(body, "size", list(SIZE_PRESETS))
     has_w, has_h = body.get("width") is not None, body.get("height") is not None
     if size is not None and (has_w or has_h):
@@ -239,10 +226,34 @@ def parse_image(ctx: RequestContext) -> ImageSpec:
         raw_h = read_int(body, "height", lo=1024, hi=4096)
         assert raw_w is not None
         assert raw_h is not None
-        width, height, preset = _snap(raw_w), _snap(raw_h), None
-    else:
-        preset = size or "2k_1_1"
-        width, height = SIZE_PRESETS[preset]
+        return _snap(raw_w), _snap(raw_h), None
+    preset = size or "2k_1_1"
+    width, height = SIZE_PRESETS[preset]
+    return width, height, preset
+
+
+def parse_image(ctx: RequestContext) -> ImageSpec:
+    """Validate an image create/estimate body (step 7) and resolve references (step 8)."""
+    body = ctx.json_body()
+    prompt = _read_prompt(body, required=True)
+    assert prompt is not None
+    negative = read_str(body, "negative_prompt", max_len=4000)
+    lora_refs = _read_lora_refs(body)
+    character_id = body.get("character_id")
+    references = read_list(body, "reference_image_urls")
+    if character_id is not None and references is not None:
+        raise bad_request(
+            "mutually_exclusive_input",
+            "character_id and reference_image_urls are mutually exclusive.",
+            "reference_image_urls",
+        )
+    if character_id is not None:
+        character_id = _check_id_or_uuid(character_id, "char_", "character_id")
+    refs = [
+        _read_reference(value, f"reference_image_urls[{i}]")
+        for i, value in enumerate(references or [])
+    ] or None
+    width, height, preset = _read_size(body)
     read_int(body, "steps", lo=1, hi=100)
     read_number(body, "guidance_scale", lo=0.1, hi=30.0)
     cfg_rescale = read_number(body, "cfg_rescale", lo=0.0, hi=1.0)

@@ -165,18 +165,8 @@ def retrieve_endpoint(ctx: RequestContext) -> EmuResponse:
     return ctx.json(200, render_endpoint(_find(ctx)))
 
 
-@router.route("PATCH", "/v1/webhook_endpoints/{id}", bucket="webhook_endpoints_post")
-def update_endpoint(ctx: RequestContext) -> EmuResponse:
-    """``PATCH /v1/webhook_endpoints/{id}``: strict whitelist; lists and metadata replaced."""
-    body = ctx.json_body()
-    unknown = [key for key in body if key not in PATCHABLE]
-    if unknown:
-        raise bad_request(
-            "invalid_request",
-            f"Unknown or read-only field(s): {', '.join(unknown)}. "
-            f"Updatable fields: {', '.join(PATCHABLE)}.",
-            unknown[0],
-        )
+def _read_changes(ctx: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    """The endpoint fields a PATCH body sets, validated (the body has only patchable keys)."""
     changes: dict[str, Any] = {}
     if "url" in body:
         if body["url"] is None:
@@ -196,6 +186,22 @@ def update_endpoint(ctx: RequestContext) -> EmuResponse:
         changes["is_active"] = body["is_active"]
         if body["is_active"]:
             changes["consecutive_failures"] = 0  # re-enabling resets the counter
+    return changes
+
+
+@router.route("PATCH", "/v1/webhook_endpoints/{id}", bucket="webhook_endpoints_post")
+def update_endpoint(ctx: RequestContext) -> EmuResponse:
+    """``PATCH /v1/webhook_endpoints/{id}``: strict whitelist; lists and metadata replaced."""
+    body = ctx.json_body()
+    unknown = [key for key in body if key not in PATCHABLE]
+    if unknown:
+        raise bad_request(
+            "invalid_request",
+            f"Unknown or read-only field(s): {', '.join(unknown)}. "
+            f"Updatable fields: {', '.join(PATCHABLE)}.",
+            unknown[0],
+        )
+    changes = _read_changes(ctx, body)
     endpoint = _find(ctx)
     changed = False
     for name, value in changes.items():
