@@ -295,3 +295,14 @@ def test_failed_error_message_names_status_and_reason() -> None:
     assert "'failed'" in str(error)
     assert row["error_message"] in str(error)
     assert error.error_message == row["error_message"]
+    # A failed row's cost is 0 in every part: the hold was released, nothing was charged.
+    assert "no credits were charged" in str(error)
+
+
+def test_failed_error_message_says_what_was_charged() -> None:
+    row = {**fixture("generation.failed.image"), "cost": {"amount": 2, "breakdown": {"base": 2}}}
+    error = aurous.GenerationFailedError(generation=aurous.Generation.model_validate(row))
+    assert "2 credits were charged" in str(error)
+    del row["cost"]
+    error = aurous.GenerationFailedError(generation=aurous.Generation.model_validate(row))
+    assert "charged" not in str(error)
