@@ -1,4 +1,4 @@
-"""The exception tree (DESIGN.md, "Errors") and the mapping from HTTP responses to it."""
+"""The exception tree (see docs/guides/errors.md) and the mapping from HTTP responses to it."""
 
 from __future__ import annotations
 
@@ -39,6 +39,22 @@ class AurousError(Exception):
     """Base class of every error this SDK raises."""
 
 
+def _redact(request: httpx.Request | None) -> None:
+    # An error travels into logs and bug reports: the request it carries (``exc.request``,
+    # ``exc.response.request``, the chained httpx error's) must not hold the API key.
+    if request is not None:
+        for name in ("x-api-key", "authorization"):
+            if name in request.headers:
+                request.headers[name] = "[redacted]"
+
+
+def _request_of(response: httpx.Response | None) -> httpx.Request | None:
+    try:
+        return response.request if response is not None else None
+    except RuntimeError:  # a response built by hand, without a request
+        return None
+
+
 class APIConnectionError(AurousError):
     """The request could not be completed: nothing (or nothing whole) came back from the server."""
 
@@ -50,6 +66,7 @@ class APIConnectionError(AurousError):
         idempotency_key: str | None = None,
     ) -> None:
         super().__init__(message)
+        _redact(request)
         self.message = message
         self.request = request
         self.idempotency_key = idempotency_key
@@ -90,6 +107,7 @@ class APIStatusError(AurousError):
         idempotency_key: str | None = None,
     ) -> None:
         super().__init__(message)
+        _redact(_request_of(response))
         self.message = message
         self.response = response
         self.status_code = response.status_code
@@ -189,6 +207,7 @@ class APIResponseValidationError(AurousError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message)
+        _redact(_request_of(response))
         self.message = message
         self.response = response
         """The ``httpx.Response`` (``None`` when the problem spans several responses)."""

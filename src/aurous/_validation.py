@@ -10,6 +10,7 @@ import collections.abc
 import difflib
 import inspect
 import math
+import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -28,6 +29,9 @@ __all__ = [
     "resolve_timeout",
     "typeddict_checker",
 ]
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""An HTTP header name (a "token": RFC 9110, section 5.1)."""
 
 _MAX_DEPTH = 32
 """Deepest nesting accepted in a request body (the API's own bodies nest two levels)."""
@@ -253,8 +257,16 @@ def check_header_value(param: str, value: Any, *, header: str | None = None) -> 
     """
     if not isinstance(value, str):
         raise TypeError(f"{param} must be a str, not {type(value).__name__}")
-    if header is not None and not (header.isascii() and header.isprintable() and header.strip()):
+    if header is not None and not isinstance(header, str):
+        raise TypeError(f"{param}: header names must be str, not {type(header).__name__}")
+    if header is not None and not _TOKEN.fullmatch(header):
+        # Spaces, colons, brackets…: the HTTP library would refuse to write the request, which
+        # looks like a connection failure and would be retried.
         raise ValueError(f"{param}: {header!r} is not a valid HTTP header name")
+    if value != value.strip(" \t"):
+        raise ValueError(
+            f"{param} starts or ends with whitespace, which cannot be sent in an HTTP header"
+        )
     if not (value.isascii() and value.isprintable()):
         for char in value:
             if char != "\t" and not (char.isascii() and char.isprintable()):
@@ -288,6 +300,7 @@ def check_json_value(value: Any, path: str, depth: int = 0) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path} has a key of type {type(key).__name__}; keys must be str")
+            check_json_value(key, f"{path} key {key!r}", depth + 1)
             check_json_value(item, f"{path}.{key}", depth + 1)
     else:
         raise TypeError(_not_json(value, path))

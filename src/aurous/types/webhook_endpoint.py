@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from aurous._models import AurousModel
@@ -10,6 +11,16 @@ from ._common import Timestamp
 from .literals import WebhookEventType
 
 __all__ = ["WebhookEndpoint", "WebhookTestFire"]
+
+
+class _Hidden:
+    """Stands for the signing secret in a repr: reprs end up in logs, tracebacks and notebooks."""
+
+    def __repr__(self) -> str:
+        return "'whsec_…' (hidden; read .secret)"
+
+
+_HIDDEN = _Hidden()
 
 
 class WebhookEndpoint(AurousModel):
@@ -44,6 +55,11 @@ class WebhookEndpoint(AurousModel):
     """When the endpoint was registered."""
     updated_at: Timestamp
     """When the endpoint last changed (update, secret rotation, auto-disable)."""
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() and str() show that a secret is present, never the secret itself.
+        for name, value in super().__repr_args__():
+            yield name, (_HIDDEN if name == "secret" and value is not None else value)
 
 
 class WebhookTestFire(AurousModel):
