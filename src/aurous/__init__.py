@@ -1,37 +1,46 @@
 """aurous: the typed Python SDK for the Aurous image and video generation API."""
 
+# ``import aurous`` loads this file only: every public name is imported from its module on
+# first use (PEP 562). The pytest plugin (a pytest11 entry point, imported in every pytest run
+# wherever aurous is installed) and programs that touch a few names pay for those alone; a first
+# call loads its client, its namespace and its model, not the batch engine, webhooks, downloads
+# or every model. A new public name goes in both the TYPE_CHECKING block and ``_SOURCES``.
+
+from __future__ import annotations
+
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import types
-from ._client import AsyncClient, Client
-from ._errors import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AurousError,
-    AuthenticationError,
-    BudgetExceededError,
-    GenerationFailedError,
-    IdempotencyKeyInUseError,
-    InsufficientBalanceError,
-    InvalidRequestError,
-    NotFoundError,
-    OutputExpiredError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    WaitTimeoutError,
-    WebhookVerificationError,
-)
-from ._response import RateLimit, ResponseInfo
-from ._types import NOT_GIVEN, NotGiven, RequestOptions
 from ._version import __version__
-from .types import BatchProgress, BatchResult, Estimate, Generation
 
 if TYPE_CHECKING:
-    from . import webhooks
+    from . import types, webhooks
+    from ._aiohttp import DefaultAioHttpClient
+    from ._batch._files import RequestFileError, read_requests, read_results, write_results
+    from ._client import AsyncClient, Client
+    from ._errors import (
+        APIConnectionError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AurousError,
+        AuthenticationError,
+        BudgetExceededError,
+        GenerationFailedError,
+        IdempotencyKeyInUseError,
+        InsufficientBalanceError,
+        InvalidRequestError,
+        NotFoundError,
+        OutputExpiredError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+        WaitTimeoutError,
+        WebhookVerificationError,
+    )
+    from ._response import RateLimit, ResponseInfo
+    from ._types import NOT_GIVEN, NotGiven, RequestOptions
+    from .types import BatchEstimate, BatchProgress, BatchResult, Estimate, Generation
 
 __all__ = [
     "NOT_GIVEN",
@@ -42,10 +51,12 @@ __all__ = [
     "AsyncClient",
     "AurousError",
     "AuthenticationError",
+    "BatchEstimate",
     "BatchProgress",
     "BatchResult",
     "BudgetExceededError",
     "Client",
+    "DefaultAioHttpClient",
     "Estimate",
     "Generation",
     "GenerationFailedError",
@@ -58,20 +69,77 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
+    "RequestFileError",
     "RequestOptions",
     "ResponseInfo",
     "ServerError",
     "WaitTimeoutError",
     "WebhookVerificationError",
     "__version__",
+    "read_requests",
+    "read_results",
     "types",
     "webhooks",
+    "write_results",
 ]
 
 
+_ERRORS = (
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AurousError",
+    "AuthenticationError",
+    "BudgetExceededError",
+    "GenerationFailedError",
+    "IdempotencyKeyInUseError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "OutputExpiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+)
+
+_SOURCES: dict[str, str] = {
+    **dict.fromkeys(_ERRORS, "._errors"),
+    "AsyncClient": "._client",
+    "Client": "._client",
+    "DefaultAioHttpClient": "._aiohttp",
+    "RequestFileError": "._batch._files",
+    "read_requests": "._batch._files",
+    "read_results": "._batch._files",
+    "write_results": "._batch._files",
+    "RateLimit": "._response",
+    "ResponseInfo": "._response",
+    "NOT_GIVEN": "._types",
+    "NotGiven": "._types",
+    "RequestOptions": "._types",
+    "BatchEstimate": ".types",
+    "BatchProgress": ".types",
+    "BatchResult": ".types",
+    "Estimate": ".types",
+    "Generation": ".types",
+}
+# ``pagination`` is not in ``__all__`` but was reachable as ``aurous.pagination`` once loaded.
+_SUBMODULES = frozenset({"pagination", "types", "webhooks"})
+
+
 def __getattr__(name: str) -> Any:
-    # ``aurous.webhooks`` loads on first use: a program that never receives webhooks skips it.
-    if name == "webhooks":
+    if name in _SUBMODULES:
         # import_module, not ``from . import``: that would ask this very __getattr__ again.
-        return importlib.import_module(f"{__name__}.webhooks")
-    raise AttributeError(f"module 'aurous' has no attribute {name!r}")
+        return importlib.import_module(f"{__name__}.{name}")
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module 'aurous' has no attribute {name!r}")
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

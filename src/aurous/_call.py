@@ -11,7 +11,6 @@ import httpx
 import pydantic
 
 from ._errors import APIResponseValidationError
-from ._models import attach_response
 from ._response import ResponseInfo
 from ._types import RequestOptions
 from ._validation import check_header_value, check_json_value, resolve_timeout
@@ -71,6 +70,9 @@ class Call(Generic[T]):
     """A billable image or video create: it counts toward the team's concurrency limit."""
     max_rate_limit_wait: float | None = None
     """How long this call may wait for rate limits; ``None``: the client's setting."""
+    parse_json: Callable[[bytes], T] | None = None
+    """``parse`` straight from the body's bytes (a model's ``model_validate_json``): one pass
+    instead of ``json.loads`` then validating the dicts it built."""
 
     def __post_init__(self) -> None:
         if not self.route:
@@ -100,10 +102,16 @@ class Call(Generic[T]):
         if self.json is not None:
             for name, value in self.json.items() if isinstance(self.json, dict) else ():
                 check_json_value(value, name)
-        for name, value in (options.get("extra_body") or {}).items():
-            check_json_value(value, f"extra_body[{name!r}]")
-        for name, value in (options.get("extra_query") or {}).items():
-            check_json_value(value, f"extra_query[{name!r}]")
+        extras = (
+            ("extra_body", options.get("extra_body")),
+            ("extra_query", options.get("extra_query")),
+        )
+        for option, extra in extras:
+            for name, value in (extra or {}).items():
+                if not isinstance(name, str):
+                    raise TypeError(f"{option} keys must be str, not {type(name).__name__}")
+                check_json_value(name, f"{option} key {name!r}")
+                check_json_value(value, f"{option}[{name!r}]")
         if self.query or options.get("extra_query"):
             params: list[tuple[str, Any]] = list(self.query_params())
             length = len(str(httpx.QueryParams(params)))
@@ -139,6 +147,18 @@ class Call(Generic[T]):
         """
         info = ResponseInfo.from_httpx(response, self.idempotency_key)
         content = response.content
+        # Deferred (down the layers): the models' base class loads with the first answer read,
+        # not with the client.
+        from ._models import attach_response
+
+        if self.parse_json is not None and content:
+            try:
+                result = self.parse_json(content)
+            except (TypeError, ValueError, KeyError, RecursionError):
+                pass  # read again below, which names what is wrong exactly as it always has
+            else:
+                if not _may_carry_error_envelope(result):
+                    return attach_response(result, info)
         try:
             body = json.loads(content) if content else None
         except (ValueError, RecursionError) as exc:
@@ -166,6 +186,15 @@ class Call(Generic[T]):
             body=_excerpt(response.content),
             idempotency_key=self.idempotency_key,
         )
+
+
+def _may_carry_error_envelope(model: Any) -> bool:
+    """Whether a model parsed from a 2xx body has an ``error`` member: the body is then read
+    again the slow way, which decides whether it is an error envelope."""
+    extra = getattr(model, "__pydantic_extra__", None)
+    if extra and extra.get("error") is not None:
+        return True
+    return getattr(model, "__dict__", {}).get("error") is not None
 
 
 def _reason(exc: BaseException) -> str:

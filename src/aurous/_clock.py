@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Protocol
 
@@ -28,6 +27,10 @@ class SystemClock:
             time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        # Deferred: a program using only the sync client never loads asyncio (an event loop is
+        # running here, so this is a lookup).
+        import asyncio
+
         await asyncio.sleep(max(0.0, seconds))
 
 

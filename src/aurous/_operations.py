@@ -11,6 +11,7 @@ checker show the parameters. Arguments are checked against that signature before
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import typing
 from collections.abc import Callable, Coroutine
@@ -73,16 +74,29 @@ class NamespaceAttribute:
 
     On the class it is the namespace class, so ``help(aurous.Client.images.create)`` works; on an
     instance it is that instance's namespace, built on first use (a client that never touches
-    ``characters`` never builds it).
+    ``characters`` never builds it). ``cls`` may be a ``"module:Class"`` path: the module is then
+    imported on first access, not when the client's module is.
     """
 
-    def __init__(self, cls: type[Namespace[Any]]) -> None:
-        self._cls = cls
-        self._name = cls.__name__
-        self.__doc__ = cls.__doc__
+    def __init__(self, cls: type[Namespace[Any]] | str) -> None:
+        self._target = cls
+        if isinstance(cls, str):
+            self._name = cls.rpartition(":")[2]
+        else:
+            self._name = cls.__name__
+            self.__doc__ = cls.__doc__
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
+
+    @property
+    def _cls(self) -> type[Namespace[Any]]:
+        target = self._target
+        if isinstance(target, str):
+            module, _, name = target.partition(":")
+            target = self._target = getattr(importlib.import_module(module), name)
+            self.__doc__ = target.__doc__
+        return target
 
     def __get__(self, inst: Any, owner: type[Any]) -> Any:
         if inst is None:
@@ -97,8 +111,9 @@ class NamespaceAttribute:
         inst.__dict__[self._name] = value
 
 
-def namespace(cls: type[Namespace[Any]]) -> Any:
-    """Declare ``cls`` as a namespace attribute (see `NamespaceAttribute`)."""
+def namespace(cls: type[Namespace[Any]] | str) -> Any:
+    """Declare ``cls`` (a class or a ``"module:Class"`` path) as a namespace attribute (see
+    `NamespaceAttribute`)."""
     return NamespaceAttribute(cls)
 
 

@@ -24,16 +24,20 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._response import RateLimit
 from ._steps import Signal
-from .types.generation import Generation
+
+if TYPE_CHECKING:
+    from .types.generation import Generation
 
 __all__ = ["Bucket", "Gate", "Pacer"]
 
 _UNKNOWN_RATE_WAIT = 1.0
 """Wait when a bucket looks empty but its refill rate is not known yet."""
+_RATE_MEMORY = 300.0
+"""Seconds a precise refill-rate reading is preferred over coarser new ones."""
 _FIRST_PROBE_DELAY = 5.0
 """Seconds without any of the client's generations finishing before a held create probes."""
 _MAX_PROBE_BACKOFF = 30.0
@@ -53,13 +57,23 @@ class Bucket:
     second and shrinks by the requests sent (or promised to a waiter) since.
     """
 
-    __slots__ = ("_limit", "_outstanding", "_rate", "_seen_at", "_tokens")
+    __slots__ = (
+        "_limit",
+        "_outstanding",
+        "_rate",
+        "_rate_at",
+        "_rate_deficit",
+        "_seen_at",
+        "_tokens",
+    )
 
     def __init__(self) -> None:
         self._tokens: float | None = None
         self._seen_at = 0.0
         self._limit: int | None = None
         self._rate: float | None = None
+        self._rate_deficit = 0
+        self._rate_at = 0.0
         self._outstanding = 0
 
     def reserve(self, now: float) -> float:
@@ -97,8 +111,15 @@ class Bucket:
         self._limit = figures.limit
         if figures.limit is not None and figures.remaining < figures.limit:
             until_full = figures.seconds_until_reset(wall)
-            if until_full:
-                self._rate = (figures.limit - figures.remaining) / until_full
+            deficit = figures.limit - figures.remaining
+            # Whole tokens over whole seconds: a bucket seen near full gives a coarse rate (one
+            # token and one second off either way). Keep the reading taken furthest from full,
+            # unless it is old enough that the team's tier may have changed since.
+            fresher = now - self._rate_at > _RATE_MEMORY
+            if until_full and (deficit >= self._rate_deficit or fresher):
+                self._rate = deficit / until_full
+                self._rate_deficit = deficit
+                self._rate_at = now
 
     def emptied(self, now: float, retry_after: float) -> None:
         """A 429 ``too_many_requests``: the bucket is empty whatever the estimate said.
@@ -111,17 +132,22 @@ class Bucket:
         if self._rate is None and retry_after > 0:
             self._rate = 1.0 / retry_after
 
-    def figures(self, now: float) -> tuple[int | None, float | None, float | None]:
-        """(capacity, refill per second, tokens estimated at ``now``); None where not learned.
+    def figures(self, now: float) -> tuple[int | None, float | None, float | None, float]:
+        """What is known, for planning (``estimate_batch``; pacing itself uses `reserve`).
 
-        For planning (``estimate_batch``); pacing itself uses `reserve`.
+        (capacity, refill per second, tokens estimated at ``now``, span): None where not
+        learned. ``span`` is how far from full the bucket was when last seen, in seconds: the
+        refill rate comes from a whole-second ``Reset``, so it is only as precise as one second
+        in ``span``.
         """
         if self._tokens is None:
-            return self._limit, self._rate, None
-        tokens = self._tokens + (self._rate or 0.0) * max(0.0, now - self._seen_at)
+            return self._limit, self._rate, None, 0.0
+        rate = self._rate or 0.0
+        span = (self._limit - self._tokens) / rate if self._limit is not None and rate else 0.0
+        tokens = self._tokens + rate * max(0.0, now - self._seen_at)
         if self._limit is not None:
             tokens = min(float(self._limit), tokens)
-        return self._limit, self._rate, tokens
+        return self._limit, self._rate, tokens, span
 
 
 class Gate:
@@ -180,6 +206,9 @@ class Gate:
 
     def accepted(self, generation: Any, now: float) -> None:
         """A create was answered 2xx with ``generation``."""
+        # Deferred (down the layers): the model loads with the first call, not with the client.
+        from .types.generation import Generation
+
         self.sending = max(0, self.sending - 1)
         if isinstance(generation, Generation) and not generation.is_terminal:
             self.tracked[generation.id] = now
@@ -225,6 +254,12 @@ class Gate:
         if self._probing:
             self._probing = False
             self._probe_delay = min(_MAX_PROBE_BACKOFF, self._probe_delay * 2)
+        elif not self.tracked:
+            # None of ours is in flight, so none can free a slot: only other clients' can. Ask
+            # again when the server says, backing off while it keeps refusing.
+            self._probe_delay = max(retry_after, 0.1)
+        else:
+            self._probe_delay = _FIRST_PROBE_DELAY
         self._probe_at = now + max(self._probe_delay, retry_after)
         self.signal.fire_locked()
 
@@ -270,15 +305,22 @@ class Pacer:
         gate = self.gate
         if not gate.tracked:
             return
+        # Deferred (down the layers): once a create was tracked, the model is loaded anyway.
+        from .types.generation import Generation
+
         if isinstance(result, Generation):
             with self.lock:
                 gate.seen(result, now)
             return
         data = getattr(result, "data", None)
         if isinstance(data, list):
-            with self.lock:
-                for item in data:
-                    if isinstance(item, Generation):
+            # A page rarely holds one of ours: look the rows up before taking the lock (`seen`
+            # checks again under it), so a 100-row page costs a dict lookup per row.
+            tracked = gate.tracked
+            ours = [i for i in data if isinstance(i, Generation) and i.id in tracked]
+            if ours:
+                with self.lock:
+                    for item in ours:
                         gate.seen(item, now)
 
     def __repr__(self) -> str:

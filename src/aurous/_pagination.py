@@ -50,9 +50,17 @@ def page_request(
     options: RequestOptions,
 ) -> PageRequest[T]:
     """Describe ``GET path`` returning ``page[item]`` envelopes; ``None`` query values are dropped."""
-    parse = page[item].model_validate  # type: ignore[index]
+    model = page[item]  # type: ignore[index]
     params = {k: v for k, v in query.items() if v is not None}
-    return PageRequest(Call("GET", path, query=params, parse=parse, options=options))
+    call = Call(
+        "GET",
+        path,
+        query=params,
+        parse=model.model_validate,
+        parse_json=model.model_validate_json,
+        options=options,
+    )
+    return PageRequest(call)
 
 
 class PagedOperation(Method[P], Generic[P, T]):

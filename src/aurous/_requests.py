@@ -61,7 +61,15 @@ def request(
     """
     url = route.format_map({k: path_id(k, v) for k, v in path.items()}) if path else route
     parse: Callable[[Any], T] = parser(result)  # type: ignore[arg-type]
-    return Call(method, url, parse=parse, options=options, route=f"{method} {route}", **fields)
+    return Call(
+        method,
+        url,
+        parse=parse,
+        parse_json=json_parser(result),  # type: ignore[arg-type]
+        options=options,
+        route=f"{method} {route}",
+        **fields,
+    )
 
 
 @functools.cache
@@ -82,6 +90,15 @@ def parser(result: Any) -> Callable[[Any], Any]:
     return validate
 
 
+@functools.cache
+def json_parser(result: Any) -> Callable[[bytes], Any] | None:
+    """How a body's bytes become ``result`` in one pass, for a model (None: use `parser`)."""
+    if isinstance(result, type) and hasattr(result, "model_validate_json"):
+        validate: Callable[[bytes], Any] = result.model_validate_json
+        return validate
+    return None
+
+
 def _nothing(body: Any) -> None:
     return None
 
@@ -92,7 +109,13 @@ def path_id(name: str, value: str) -> str:
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must be a non-empty id")
-    return quote(value, safe="")
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{name} contains a lone surrogate ({value[exc.start]!r} at position {exc.start}), "
+            "which is not valid UTF-8"
+        ) from None
 
 
 def split_args(

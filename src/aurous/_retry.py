@@ -16,8 +16,6 @@ import logging
 import random
 from typing import TYPE_CHECKING, Any
 
-import tenacity
-
 from ._constants import INITIAL_BACKOFF, MAX_BACKOFF
 from ._errors import (
     APIConnectionError,
@@ -28,6 +26,8 @@ from ._errors import (
 )
 
 if TYPE_CHECKING:
+    import tenacity
+
     from ._call import Call
 
 __all__ = ["RetryPolicy", "backoff_delay", "never_sent", "rate_limit_delay"]
@@ -70,13 +70,23 @@ class RetryPolicy:
     def __init__(self, *, retry_rate_limits: bool, max_rate_limit_wait: float) -> None:
         self.retry_rate_limits = retry_rate_limits
         self.max_rate_limit_wait = max_rate_limit_wait
-        self._retrying = tenacity.Retrying(
-            retry=self._retry,
-            wait=self._wait,
-            stop=self._stop,
-            before_sleep=self._log,
-            reraise=True,
-        )
+        self._machine: tenacity.Retrying | None = None
+
+    @property
+    def _retrying(self) -> tenacity.Retrying:
+        # Built on the first failure: a client whose calls succeed never imports tenacity (nor
+        # the asyncio it imports). Two threads failing at once may both build one: either serves.
+        if self._machine is None:
+            import tenacity
+
+            self._machine = tenacity.Retrying(
+                retry=self._retry,
+                wait=self._wait,
+                stop=self._stop,
+                before_sleep=self._log,
+                reraise=True,
+            )
+        return self._machine
 
     def should_retry(self, error: BaseException, call: Call[Any]) -> bool:
         if isinstance(error, RateLimitError):
@@ -91,6 +101,8 @@ class RetryPolicy:
     def start(self, call: Call[Any], max_retries: int) -> tenacity.RetryCallState:
         """The retry state of one call, created when its first attempt failed."""
         # tenacity keeps (thread-local) statistics that its strategies update; start them.
+        import tenacity  # deferred: see _retrying
+
         self._retrying.begin()
         return tenacity.RetryCallState(
             self._retrying, fn=None, args=(), kwargs={"call": call, "max_retries": max_retries}
@@ -98,6 +110,8 @@ class RetryPolicy:
 
     def next_delay(self, state: tenacity.RetryCallState, error: AurousError) -> float:
         """Seconds to wait before the next attempt after ``error``; raises ``error`` if none is due."""
+        import tenacity  # deferred: see _retrying
+
         state.set_exception((type(error), error, error.__traceback__))
         action = self._retrying.iter(state)
         if not isinstance(action, tenacity.DoSleep):

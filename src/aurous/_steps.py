@@ -9,7 +9,6 @@ each `Call` into paced and retried `Send` steps, the way httpx's ``sync_auth_flo
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import threading
 from collections.abc import Callable, Generator
@@ -18,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import httpx
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._call import Call
 
 __all__ = ["Now", "ReadChunks", "Send", "Signal", "Sleep", "Step", "Steps", "WaitFor"]
@@ -103,6 +104,10 @@ class Signal:
 
     async def wait_async(self, version: int, seconds: float) -> None:
         """Suspend this task until the signal fires after ``version`` or ``seconds`` pass."""
+        # Deferred: a program using only the sync client never loads asyncio (an event loop is
+        # running here, so this is a lookup).
+        import asyncio
+
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         entry = (loop, future)

@@ -46,10 +46,19 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _warned_routes: set[tuple[str, str]] = set()
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> httpx.URL:
+    # Cached: parsing a URL string is a sixth of httpx's work per request, and a client asks for
+    # the same URLs again and again (every create, every poll of one generation). httpx.URL is
+    # immutable, so requests can share one.
+    return httpx.URL(url)
+
+
 @functools.lru_cache(maxsize=512)
 def _origin(url: str) -> tuple[str, str, int | None]:
-    # Cached: this runs on every request to decide whether credentials may be sent.
-    parts = httpx.URL(url)
+    # Cached: this runs on every request to decide whether credentials may be sent. The URL is
+    # parsed once for this and for the request itself (`_parsed`).
+    parts = _parsed(url)
     port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
     return parts.scheme, parts.host, port
 
@@ -66,6 +75,28 @@ def _user_stacklevel() -> int:
         frame = frame.f_back  # type: ignore[assignment]
         level += 1
     return level
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a request failed, down to the operating system's words.
+
+    The async stack reports a refused connection as "All connection attempts failed" and keeps
+    the "Connection refused" in the exception chain; the user needs the latter.
+    """
+    reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    cause, hops = exc.__cause__ or exc.__context__, 0
+    while cause is not None and hops < 8:
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            detail = (
+                os.strerror(cause.errno)
+                if isinstance(cause, ConnectionError) and cause.errno
+                else cause.strerror
+            )
+            if detail and detail not in reason:
+                reason += f" ({detail})"
+            break
+        cause, hops = cause.__cause__ or cause.__context__, hops + 1
+    return reason
 
 
 def redact(request: httpx.Request | None) -> None:
@@ -97,6 +128,12 @@ class _TransportBase:
             base["Aurous-Version"] = api_version
         base.update(default_headers)
         self._base_headers = base
+        # The headers of most requests (authenticated, to the API, no per-call headers), built
+        # once as httpx builds them: httpx merges an ``httpx.Headers`` without re-encoding it.
+        # Not when the defaults already name a credential header, which the dict path handles.
+        self._auth_headers: httpx.Headers | None = None
+        if not any(name.lower() in _ORIGIN_BOUND for name in base):
+            self._auth_headers = httpx.Headers({**base, "X-Api-Key": api_key})
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
@@ -108,7 +145,20 @@ class _TransportBase:
     def same_origin(self, url: str | httpx.URL) -> bool:
         return _origin(str(url)) == self._origin
 
-    def headers(self, call: Call[Any], url: str) -> dict[str, str]:
+    def headers(self, call: Call[Any], url: str) -> dict[str, str] | httpx.Headers:
+        prebuilt = self._auth_headers
+        if (
+            prebuilt is not None
+            and call.authenticate
+            and not call.headers
+            and not call.options.get("extra_headers")
+            and self.same_origin(url)
+        ):
+            if call.idempotency_key is None:
+                return prebuilt
+            keyed = prebuilt.copy()
+            keyed["Idempotency-Key"] = call.idempotency_key
+            return keyed
         # A signed upload URL gets exactly the headers it was issued with.
         headers = dict(self._base_headers) if call.authenticate else {}
         if call.headers:
@@ -151,7 +201,7 @@ class _TransportBase:
             query = call.query_params()
         return http.build_request(
             method,
-            url,
+            _parsed(url),
             params=query or None,
             headers=self.headers(call, url),
             timeout=step.timeout,
@@ -201,7 +251,7 @@ class _TransportBase:
         never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
         cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
         what = "timed out" if cls is APITimeoutError else "failed"
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        reason = _reason(exc)
         url = request.url.copy_with(query=None)
         redact(request)
         error = cls(

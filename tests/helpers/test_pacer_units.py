@@ -205,6 +205,19 @@ def test_refused_raises_need_longer_runs_next_time() -> None:
     assert runs == [2, 4, 8]
 
 
+def test_holding_nothing_a_client_asks_again_after_retry_after() -> None:
+    gate = _gate()
+    gate.enter(0.0)
+    gate.refused(retry_after=1.0, now=0.0)  # other clients hold every slot; we hold none
+    verdict = gate.enter(0.0)
+    assert verdict is not None
+    assert verdict[1] == pytest.approx(1.0)
+    assert gate.enter(1.0) is None  # the probe, after Retry-After
+    gate.refused(retry_after=1.0, now=1.0)
+    assert gate.enter(2.5) is not None  # refused again: the next one waits twice as long
+    assert gate.enter(3.0) is None
+
+
 def test_refused_probes_back_off() -> None:
     gate = _gate()
     gate.enter(0.0)
