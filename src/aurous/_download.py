@@ -165,6 +165,15 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(raw) if raw is not None and raw.strip().isdigit() else None
 
 
+def _range_size(start: int, total: int | None, response: httpx.Response) -> int | None:
+    """The full size a 206 leads to; for ``bytes 10-99/*`` (total unknown) the range's own
+    length still bounds it, so a range that ends early is not taken for the whole file."""
+    if total is not None:
+        return total
+    length = _content_length(response)
+    return None if length is None else start + length
+
+
 def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
     """Stream ``part.url`` into ``part.file``, resuming after a broken body."""
     failures = 0
@@ -189,7 +198,7 @@ def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
             part.file.truncate(start)
             part.file.seek(start)
             part.have = start
-            part.size = size
+            part.size = _range_size(start, size, response)
         else:
             # 200: the whole body again (an image route, or a server that ignores Range).
             part.file.seek(0)
@@ -297,9 +306,9 @@ def _set_aside(target: Path) -> Path | None:
     return backup
 
 
-def _remove_orphans(directory: Path, stem: str, n: int) -> None:
+def _remove_orphans(directory: Path, base: str) -> None:
     """Delete temporary files of this output left by a killed download (nobody holds their lock)."""
-    for path in directory.glob(f".{stem}-{n}.*.part"):
+    for path in directory.glob(f".{base}.*.part"):
         try:
             fd = os.open(path, os.O_RDWR)
         except OSError:
@@ -338,8 +347,13 @@ def download_steps(
     overwrite: bool,
     on_progress: OnProgress | None,
     max_retries: int,
+    name: Callable[[Generation, int], str] | None = None,
 ) -> Steps[list[Path]]:
-    """Download every output of ``target`` into ``dest``; return the paths written, in order."""
+    """Download every output of ``target`` into ``dest``; return the paths written, in order.
+
+    In a directory, output ``n`` is named ``<id>-<n>.<ext>``, or ``name(generation, n)`` plus the
+    extension (a plain file name the caller has checked: the batch's ``file_name`` templates).
+    """
     raw = os.fspath(dest)
     if not isinstance(raw, str):
         raise TypeError("dest must be a str or os.PathLike[str] path")
@@ -357,17 +371,18 @@ def download_steps(
     directory = dest_path.parent if as_file else dest_path
     directory.mkdir(parents=True, exist_ok=True)
     stem = _UNSAFE.sub("_", generation.id)
+    bases = [name(generation, n) if name else f"{stem}-{n}" for n in range(len(urls))]
     if not as_file and not overwrite:
         for n in range(len(urls)):
-            clash = sorted(directory.glob(f"{stem}-{n}.*"))
+            clash = sorted(directory.glob(f"{bases[n]}.*"))
             if clash:
                 raise _refuse(clash[0])
     route = f"GET {_output_route(generation)}"
     progress = _Progress(on_progress, len(urls))
     with _temp_parts() as parts:
         for n, url in enumerate(urls):
-            _remove_orphans(directory, stem, n)
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{stem}-{n}.", suffix=".part")
+            _remove_orphans(directory, bases[n])
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{bases[n]}.", suffix=".part")
             _filelock.try_lock(fd)  # held until the file is closed: marks it as being written
             # mkstemp makes private 0o600 files; outputs get the mode any new file would get.
             os.chmod(temp, 0o666 & ~_current_umask())
@@ -380,6 +395,6 @@ def download_steps(
                 part.file.close()
             progress.finished_bytes += part.have
             progress.sizes.append(part.size if part.size is not None else part.have)
-            name = f"{stem}-{n}.{extension_for(part.content_type, url)}"
-            part.target = dest_path if as_file else directory / name
+            file_name = f"{bases[n]}.{extension_for(part.content_type, url)}"
+            part.target = dest_path if as_file else directory / file_name
         return _commit(parts, overwrite)

@@ -131,8 +131,15 @@ class Child:
     deadline: a test fails with the transcript rather than hang.
     """
 
-    def __init__(self, args: Sequence[str], *, env: dict[str, str] | None = None) -> None:
-        self.proc = spawn(cli_command(args), env=env)
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        program: Sequence[str] | None = None,
+    ) -> None:
+        # ``program`` runs instead of ``python -m aurous.cli`` (an example script, say).
+        self.proc = spawn([*program, *args] if program else cli_command(args), env=env)
         self._lines: dict[Stream, queue.Queue[str | None]] = {
             "stdout": queue.Queue(),
             "stderr": queue.Queue(),

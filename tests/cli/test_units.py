@@ -11,7 +11,6 @@ from aurous.cli._durations import parse_duration, since
 from aurous.cli._errors import UsageError
 from aurous.cli._output import Column, Output, Table
 from aurous.cli.commands.account import default_bucket_width
-from aurous.cli.commands.batch import read_requests
 from aurous.cli.commands.generate import lora_params
 
 
@@ -37,20 +36,6 @@ def test_since_is_relative_to_now() -> None:
 def test_bucket_width_follows_the_span() -> None:
     widths = [default_bucket_width(parse_duration(s)) for s in ("30m", "12h", "7d", "180d")]
     assert widths == ["15m", "1h", "1d", "7d"]
-
-
-def test_read_requests_detects_json_per_line() -> None:
-    lines = ["# header", "", "  a fox  ", '{"prompt": "a cat", "count": 2}', "[fail] {odd}"]
-    assert read_requests(lines, "f") == ["a fox", {"prompt": "a cat", "count": 2}, "[fail] {odd}"]
-
-
-@pytest.mark.parametrize(
-    ("line", "message"),
-    [('{"prompt": ', "f:1: not valid JSON"), ('{"size": "2k_1_1"}', "f:1: the JSON object needs")],
-)
-def test_read_requests_names_the_bad_line(line: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
-        read_requests([line], "f")
 
 
 def test_lora_params() -> None:

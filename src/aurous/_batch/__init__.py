@@ -1,17 +1,68 @@
-"""Resumable batch generation: ``client.images.batch(requests, concurrency=…, manifest=…)``.
+"""Resumable batch generation: ``client.images.batch(requests, concurrency=…, manifest=…)`` and
+``client.videos.batch(…)``, their cost preview ``estimate_batch``, and request/result files.
 
-The batch is written once. `_engine.batch_engine` is a generator that reads the requests lazily,
-keeps ``concurrency`` items running, journals every item in the manifest (`_manifest`) and reports
+The batch is written once, for images and videos. `_engine.batch_engine` is a generator that
+reads the requests lazily, keeps ``concurrency`` items running, journals every item in the
+manifest (`_manifest`), keeps the spend within ``max_credits`` (`_budget`, `_pricing`) and reports
 progress; each item (`_item.item_steps`: create → wait → download) is an ordinary IO-free step
 generator. The sync client runs items on worker threads and the async client as tasks
 (`_runtime`); nothing else differs between them. Rate limits and the team's concurrency limit are
 the client's business (`aurous._pacing`), shared with every other call on that client.
 
 Importing this package loads only the values it hands back and the method descriptor; the engine
-is imported when a batch runs.
+is imported when a batch runs, the preview when a batch is estimated, the file helpers when they
+are used.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from ._operation import batch_operation
+from ._requests import Media
 from ._types import BatchPlan, BatchProgress, BatchResult, OnBatchProgress
 
-__all__ = ["BatchPlan", "BatchProgress", "BatchResult", "OnBatchProgress", "batch_operation"]
+if TYPE_CHECKING:
+    from .._client import _BaseClient
+    from .._steps import Steps
+    from ..types.batch import BatchEstimate
+
+__all__ = [
+    "BatchPlan",
+    "BatchProgress",
+    "BatchResult",
+    "OnBatchProgress",
+    "batch_operation",
+    "estimate_batch_steps",
+]
+
+
+def estimate_batch_steps(
+    client: _BaseClient[Any, Any],
+    media: Media,
+    requests: Iterable[Any],
+    *,
+    concurrency: int,
+    download: bool,
+    poll_interval: float,
+    max_poll_interval: float,
+    generation_seconds: float | None,
+    use_rate_card: bool,
+) -> Steps[BatchEstimate]:
+    """The steps of ``estimate_batch`` (`_estimate.estimate_batch_steps`)."""
+    # Deferred (down the layers): pricing and the preview load when a batch is estimated, not
+    # with ``client.images``.
+    from ._estimate import estimate_batch_steps as steps
+
+    return steps(
+        client,
+        media,
+        requests,
+        concurrency=concurrency,
+        download=download,
+        poll_interval=poll_interval,
+        max_poll_interval=max_poll_interval,
+        generation_seconds=generation_seconds,
+        use_rate_card=use_rate_card,
+    )

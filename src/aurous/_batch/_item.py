@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,8 @@ class Job:
     call: Call[Generation]
     generation: Generation | None = None
     """Known from the manifest (a resumed item): no create is sent."""
+    price: Decimal | None = None
+    """Its estimated price (batches with ``max_credits``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,12 +70,22 @@ def _create(job: Job) -> Steps[Generation]:
             yield Sleep(backoff_delay(conflicts), "backoff")
 
 
-def item_steps(job: Job, plan: BatchPlan, max_retries: int) -> Steps[Outcome]:
-    """One item: create (or pick up the known generation), wait, download; errors captured."""
+def item_steps(
+    job: Job,
+    plan: BatchPlan,
+    max_retries: int,
+    on_created: Callable[[Generation], None] | None = None,
+) -> Steps[Outcome]:
+    """One item: create (or pick up the known generation), wait, download; errors captured.
+
+    ``on_created(generation)`` is told the created row (what it holds counts for a budget).
+    """
     generation = job.generation
     try:
         if generation is None:
             generation = yield from _create(job)
+            if on_created is not None:
+                on_created(generation)
         if not generation.is_terminal:
             generation = yield from wait_steps(
                 generation,
@@ -84,12 +99,17 @@ def item_steps(job: Job, plan: BatchPlan, max_retries: int) -> Steps[Outcome]:
             return Outcome(generation, GenerationFailedError(generation=generation), [])
         paths: list[Path] = []
         if plan.download_to is not None:
+            template = plan.file_name
             paths = yield from download_steps(
                 generation,
-                plan.download_to,
+                # Always a directory, even one named like a file ("run.v2").
+                os.path.join(plan.download_to, ""),
                 overwrite=True,
                 on_progress=None,
                 max_retries=max_retries,
+                name=None
+                if template is None
+                else (lambda row, n: template.render(job.index, row.id, n)),
             )
         return Outcome(generation, None, paths)
     except WaitTimeoutError as error:

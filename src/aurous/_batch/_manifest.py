@@ -7,6 +7,11 @@ that dies at any moment leaves a valid journal; a torn last line (power loss mid
 dropped on the next open. Items are matched by index and by a hash of their parameters, so a
 changed request list is detected instead of silently mixed up.
 
+A batch with ``max_credits`` also records each item's estimated ``price`` in its start record,
+so a later run counts what an unanswered create may have cost; an item the budget or the team's
+balance kept from starting gets a finish record marked ``not_started`` (and no generation), so
+running the batch again starts it.
+
 A manifest is owned by one run at a time: two runs on one manifest would send every item twice
 (each with its own key). The owner holds an OS lock on ``<manifest>.lock``, which records its
 process id for the error the other run gets; the OS drops the lock when the owner exits or is
@@ -22,12 +27,14 @@ import json
 import os
 import socket
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
 from .. import _filelock
 from .._errors import AurousError
 from ..types import Generation
+from ._pricing import credits_text
 
 __all__ = ["Entry", "Manifest", "request_hash"]
 
@@ -55,6 +62,10 @@ class Entry:
     generation: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     paths: list[str] = dataclasses.field(default_factory=list)
+    started: bool = False
+    """A ``start`` record exists: the create may have been sent (with ``idempotency_key``)."""
+    price: Decimal | None = None
+    """The estimated price recorded with the start (batches with ``max_credits``)."""
 
     def parsed_generation(self) -> Generation | None:
         return Generation.model_validate(self.generation) if self.generation else None
@@ -144,7 +155,10 @@ class Manifest:
         if entry is None or entry.hash != digest:
             entry = entries[index] = Entry(index, digest, key)
         entry.idempotency_key = key
-        if event == "finish":
+        if event == "start":
+            entry.started = True
+            entry.price = _price(record.get("price"))
+        elif event == "finish":
             entry.generation = record.get("generation")
             entry.error = record.get("error")
             entry.paths = [str(p) for p in record.get("paths") or []]
@@ -170,10 +184,22 @@ class Manifest:
                 "the original list, or use a new manifest file for a new batch."
             )
 
-    def record_start(self, index: int, digest: str, key: str) -> None:
-        """Durably record an item's idempotency key; call before sending its create."""
-        self.entries[index] = Entry(index, digest, key)
-        self._write({"event": "start", "index": index, "hash": digest, "idempotency_key": key})
+    def record_start(self, index: int, digest: str, key: str, price: Decimal | None = None) -> None:
+        """Durably record an item's idempotency key; call before sending its create.
+
+        ``price`` (the item's estimated price, for a budget) lets a later run count what this
+        create may have cost even if its answer was never recorded.
+        """
+        self.entries[index] = Entry(index, digest, key, started=True, price=price)
+        record: dict[str, Any] = {
+            "event": "start",
+            "index": index,
+            "hash": digest,
+            "idempotency_key": key,
+        }
+        if price is not None:
+            record["price"] = credits_text(price)
+        self._write(record)
 
     def record_finish(
         self,
@@ -183,38 +209,59 @@ class Manifest:
         generation: Generation | None,
         error: AurousError | None,
         paths: list[Path],
+        *,
+        not_started: bool = False,
     ) -> None:
-        """Durably record an item's outcome."""
+        """Record an item's outcome: durably, or for an item not started, at the next sync.
+
+        A lost not-started record costs nothing (an item without a finish record runs again);
+        a batch stopped with 49,000 items left would otherwise spend minutes in fsync.
+        """
         entry = self.entries.setdefault(index, Entry(index, digest, key))
         entry.generation = generation.to_dict() if generation is not None else None
         entry.error = _error_record(error) if error is not None else None
         entry.paths = [str(p) for p in paths]
-        self._write(
-            {
-                "event": "finish",
-                "index": index,
-                "hash": digest,
-                "idempotency_key": key,
-                "generation_id": generation.id if generation is not None else None,
-                "status": generation.status if generation is not None else None,
-                "error": entry.error,
-                "paths": entry.paths,
-                "generation": entry.generation,
-            }
-        )
+        record: dict[str, Any] = {
+            "event": "finish",
+            "index": index,
+            "hash": digest,
+            "idempotency_key": key,
+            "generation_id": generation.id if generation is not None else None,
+            "status": generation.status if generation is not None else None,
+            "error": entry.error,
+            "paths": entry.paths,
+            "generation": entry.generation,
+        }
+        if not_started:
+            record["not_started"] = True
+        self._write(record, durable=not not_started)
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any], *, durable: bool = True) -> None:
         self._file.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        if durable:
+            self._file.flush()
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.flush()
+            os.fsync(self._file.fileno())
         with contextlib.suppress(OSError):
             self._file.close()
         if self._lock >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._lock)  # releases the lock
             self._lock = -1
+
+
+def _price(raw: Any) -> Decimal | None:
+    if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+        return None
+    try:
+        price = Decimal(str(raw))
+    except InvalidOperation:
+        return None
+    return price if price.is_finite() else None
 
 
 def _take_lock(manifest: Path) -> int:

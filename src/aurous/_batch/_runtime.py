@@ -2,7 +2,8 @@
 
 The batch itself is written once, as a generator (`_engine.batch_engine`) that yields two kinds of
 orders: `Spawn` (run this item's steps concurrently) and `NEXT` (give me the next event: an item
-`Finished`, or a `Tick` when an item starts waiting on a rate limit). Each item is an ordinary
+`Finished`, a `Tick` when an item starts waiting on a rate limit, or a value an item passed to
+``notify``, such as the batch's ``Created``). Each item is an ordinary
 step generator, wrapped by the client's flow and performed by its driver, on the client's own
 transport and clock — a sync client built on a user-supplied ``httpx.Client`` (the emulator's
 in-process one, a proxy, …) batches through that very client. This module holds only how orders

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
+from .._errors import BudgetExceededError, InsufficientBalanceError
 from . import _format
 from ._output import Output
 
@@ -206,9 +207,13 @@ class BatchDisplay(_Display):
 
     def update(self, progress: BatchProgress) -> None:
         """Show a progress report of the batch helper (called from its worker threads)."""
+        # Not-started items (a credit cap, a 402) are counted in ``failed`` too: shown apart,
+        # since running the batch again starts them.
         counts = (
-            f"ok {progress.done - progress.failed}  failed {progress.failed}"
-            f"  in flight {progress.in_flight}  rate-limit waits {progress.rate_limit_waits}"
+            f"ok {progress.done - progress.failed}"
+            f"  failed {progress.failed - progress.not_started}"
+            + (f"  not started {progress.not_started}" if progress.not_started else "")
+            + f"  in flight {progress.in_flight}  rate-limit waits {progress.rate_limit_waits}"
         )
         if progress.waiting_for_rate_limit > 0:
             counts += f"  (waiting {progress.waiting_for_rate_limit:.1f}s)"
@@ -236,10 +241,22 @@ class BatchDisplay(_Display):
             gid = item.generation.id if item.generation is not None else "-"
             mark = "skipped (already done)" if item.skipped else "ok"
             what = f"{gid} {mark}"
+        elif item.not_started:
+            what = f"not started: {_not_started(item.error)}"
         else:
             what = f"failed: {_item_error(item)}"
         prompt = _format.shorten(str(item.request.get("prompt") or ""), 40)
         self._out.info(f"[{progress.done}{of}] #{item.index + 1} {what} - {prompt} ({counts})")
+
+
+def _not_started(error: Any) -> str:
+    """Why an item was not started, in a few words (the summary has the whole error)."""
+    if isinstance(error, BudgetExceededError):
+        return "over the credit cap"
+    cause = getattr(error, "__cause__", None)
+    if isinstance(error, InsufficientBalanceError) or isinstance(cause, InsufficientBalanceError):
+        return "the balance ran out"
+    return str(error)
 
 
 def _item_error(item: Any) -> str:

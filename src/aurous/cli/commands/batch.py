@@ -1,43 +1,71 @@
-"""``aurous batch FILE``: many generations from a file, with progress, resume and a summary."""
+"""``aurous batch FILE``: many generations from a file, with a preview, a credit cap, progress,
+resume, a results file and a summary; a thin layer over ``read_requests``, ``estimate_batch``,
+``batch`` and ``write_results`` of the SDK."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _format
+from ..._batch._files import _result_format, write_results
 from .._context import Context
-from .._errors import CommandFailed, UsageError
-from .._output import Column, Table
+from .._errors import EXIT_USAGE, CommandFailed, UsageError
 from .._parser import bounded_int
 from .._progress import BatchDisplay
+from . import _batch_report as report
+from ._batch_input import BadLines, Requests, check_name, load
 from ._shared import Interrupted, add_wait_options, poll_intervals
-from .generate import IMAGE_SIZES, lora_params
+from .generate import IMAGE_SIZES, VIDEO_RATIOS, VIDEO_RESOLUTIONS
 
 if TYPE_CHECKING:
     from ... import BatchResult
 
-__all__ = ["read_requests", "register"]
+__all__ = ["EXIT_OVER_BUDGET", "register"]
+
+EXIT_OVER_BUDGET = 3
+"""``--dry-run``: the balance or ``--max-credits`` does not cover the whole batch."""
+
+_DESCRIPTION = """\
+Run one generation per request of FILE ('-' reads stdin), at most --concurrency at a time.
+
+FILE is JSONL (one JSON object of create parameters per line), CSV (a header row of parameter
+names, then one request per row) or text (one prompt per line; blank lines and lines starting
+with '#' are skipped), told by its extension (.jsonl, .csv, .txt) or --format; stdin is text
+unless --format says otherwise. Every line is checked before anything is sent: bad lines are
+listed with their numbers (exit code 2).
+
+--dry-run prices the batch and bounds its duration without creating anything (exit code 3 if
+the balance or --max-credits does not cover it). --max-credits caps what the batch spends:
+requests beyond it are not started, and running the same command again with a larger cap and
+the same --manifest starts them. With --manifest the run is resumable: after Ctrl-C or a crash,
+run the same command again; finished items are skipped and interrupted ones resume without
+being billed twice. Exit code 0 when every request succeeded, 1 when some failed or were not
+started."""
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add ``batch``."""
-    p = sub.add_parser(
-        "batch",
-        parents=[common],
-        help="generate many images from a file of prompts",
-        description="Run one image generation per line of FILE ('-' reads stdin). A line is "
-        "either a prompt or a JSON object of create parameters, e.g. "
-        '{"prompt": "a fox", "size": "2k_16_9", "count": 2}. Empty lines and lines starting '
-        "with '#' are skipped. With --manifest the run is resumable: run the same command "
-        "again and finished items are skipped while interrupted ones resume without being "
-        "billed twice.",
+def _credits(text: str) -> float:
+    """An argparse type: a number of credits, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of credits, got {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "text"),
+        help="format of FILE (default: told by its extension; text for stdin)",
     )
-    p.add_argument("file", help="prompts, one per line, or JSONL create parameters")
+    p.add_argument(
+        "--video",
+        action="store_true",
+        help="the requests are videos (videos.create parameters; see the video defaults below)",
+    )
     p.add_argument(
         "--concurrency",
         "-c",
@@ -51,183 +79,177 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "-o",
         default=".",
         metavar="DIR",
-        help="directory for the images (default: current directory)",
+        help="directory for the downloads (default: current directory)",
     )
     p.add_argument("--no-download", action="store_true", help="do not download the outputs")
+    p.add_argument(
+        "--name",
+        metavar="TEMPLATE",
+        help="file name of each download, from {index} (the request's position, from 0), {id} "
+        "(the generation id) and {n} (the output's number), e.g. '{index:05d}-{n}'; the "
+        "extension is added (default: '{id}-{n}')",
+    )
     p.add_argument(
         "--manifest",
         metavar="PATH",
         help="JSONL manifest that makes the run resumable (e.g. run.jsonl)",
     )
     p.add_argument(
-        "--size",
-        choices=IMAGE_SIZES,
-        metavar="PRESET",
-        help="default size preset for lines that set none",
-    )
-    p.add_argument(
-        "--count",
-        "-n",
-        type=bounded_int(1, 4),
+        "--max-credits",
+        type=_credits,
         metavar="N",
-        help="default number of images per line",
+        help="spend at most N credits on the batch (earlier runs of the --manifest included); "
+        "requests beyond are not started",
     )
     p.add_argument(
+        "--results",
+        metavar="PATH",
+        help="write one row per request to PATH (.csv or .jsonl): status, generation id, "
+        "credits, files, error",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the file and show the price, the balance after and the minimum duration; "
+        "create nothing",
+    )
+
+
+def _add_defaults(p: argparse.ArgumentParser) -> None:
+    image = p.add_argument_group("defaults for image requests that do not set them")
+    image.add_argument("--size", choices=IMAGE_SIZES, metavar="PRESET", help="size preset")
+    image.add_argument(
+        "--count", "-n", type=bounded_int(1, 4), metavar="N", help="images per request, 1-4"
+    )
+    image.add_argument(
         "--lora",
         action="append",
         metavar="ID",
-        help="default LoRA for lines that set none (repeatable, ID:WEIGHT)",
+        help="LoRA (repeatable, ID:WEIGHT); with --video: the video LoRA",
     )
+    video = p.add_argument_group("defaults for video requests (with --video)")
+    video.add_argument("--video-lora", metavar="ID", help="video LoRA (model) id or slug")
+    video.add_argument("--resolution", choices=VIDEO_RESOLUTIONS, help="video resolution")
+    video.add_argument("--ratio", choices=VIDEO_RATIOS, help="aspect ratio")
+    video.add_argument("--duration", type=bounded_int(2, 12), metavar="N", help="seconds, 2-12")
+    video.add_argument(
+        "--camera-fixed", action="store_true", default=None, help="keep the camera still"
+    )
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add ``batch``."""
+    p = sub.add_parser(
+        "batch",
+        parents=[common],
+        help="generate many images or videos from a file of requests",
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", help="requests: .jsonl, .csv or .txt (one prompt per line)")
+    _add_run_options(p)
+    _add_defaults(p)
     add_wait_options(p)
     p.set_defaults(handler=run_batch)
 
 
-def read_requests(lines: Sequence[str], source: str) -> list[str | dict[str, Any]]:
-    """Parse the batch file: a prompt per line, or a JSON object (detected per line).
-
-    Raises `UsageError` naming the line of the first malformed entry.
-    """
-    requests: list[str | dict[str, Any]] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if not line.startswith("{"):
-            requests.append(line)
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError as exc:
-            raise UsageError(f"{source}:{number}: not valid JSON: {exc}") from None
-        if not isinstance(value, dict):
-            raise UsageError(f"{source}:{number}: a JSON line must be an object")
-        if not isinstance(value.get("prompt"), str) or not value["prompt"].strip():
-            raise UsageError(f'{source}:{number}: the JSON object needs a non-empty "prompt"')
-        requests.append(value)
-    return requests
-
-
-def _load(path: str) -> list[str | dict[str, Any]]:
-    if path == "-":
-        return read_requests(sys.stdin.read().splitlines(), "<stdin>")
-    file = Path(path)
+def _check_results_path(path: str | None) -> None:
+    if path is None:
+        return
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a UTF-8 text file") from None
-    return read_requests(text.splitlines(), path)
-
-
-def _with_defaults(
-    requests: list[str | dict[str, Any]], args: argparse.Namespace
-) -> list[str | dict[str, Any]]:
-    defaults: dict[str, Any] = {"size": args.size, "count": args.count}
-    defaults = {key: value for key, value in defaults.items() if value is not None}
-    defaults.update(lora_params(args.lora))
-    if not defaults:
-        return requests
-    merged: list[str | dict[str, Any]] = []
-    for request in requests:
-        body = {"prompt": request} if isinstance(request, str) else dict(request)
-        for key, value in defaults.items():
-            # A line that sets its own LoRA (either form) keeps it.
-            if key in ("lora_id", "loras") and ("lora_id" in body or "loras" in body):
-                continue
-            body.setdefault(key, value)
-        merged.append(body)
-    return merged
-
-
-def _describe_error(result: BatchResult) -> str:
-    if result.error is not None:
-        return str(result.error)
-    generation = result.generation
-    if generation is None:
-        return "no generation"
-    reason = f": {generation.error_message}" if generation.error_message else ""
-    return f"{generation.id} {generation.status}{reason}"
-
-
-def _result_json(result: BatchResult) -> dict[str, Any]:
-    generation = result.generation
-    error: dict[str, Any] | None = None
-    if result.error is not None:
-        error = {
-            "type": type(result.error).__name__,
-            "code": getattr(result.error, "code", None),
-            "message": str(result.error),
-            "request_id": getattr(result.error, "request_id", None),
-        }
-    return {
-        "index": result.index,
-        "ok": result.ok,
-        "skipped": result.skipped,
-        "request": result.request,
-        "idempotency_key": result.idempotency_key,
-        "id": generation.id if generation is not None else None,
-        "status": generation.status if generation is not None else None,
-        "cost": generation.cost.to_dict() if generation and generation.cost else None,
-        "paths": [str(path) for path in result.paths],
-        "error": error,
-    }
-
-
-def _summary(ctx: Context, results: list[BatchResult]) -> dict[str, Any]:
-    ok = [r for r in results if r.ok]
-    failed = [r for r in results if not r.ok]
-    skipped = sum(1 for r in ok if r.skipped)
-    credits = sum(
-        float(r.generation.cost.amount)
-        for r in ok
-        if not r.skipped and r.generation is not None and r.generation.cost is not None
-    )
-    files = sum(len(r.paths) for r in results)
-    summary = {
-        "total": len(results),
-        "succeeded": len(ok),
-        "failed": len(failed),
-        "skipped": skipped,
-        "files": files,
-        "credits": credits,
-    }
-    table = Table("Batch summary", [Column("result"), Column("count", numeric=True)])
-    table.add("succeeded", len(ok) - skipped)
-    table.add("already done (resumed)", skipped)
-    table.add("failed", len(failed))
-    table.add("files downloaded", files)
-    table.add("credits charged (this run)", _format.number(credits))
-    ctx.out.table(table)
-    if failed:
-        failures = Table("Failures", [Column("#", numeric=True), Column("prompt"), Column("error")])
-        for result in failed:
-            prompt = _format.shorten(str(result.request.get("prompt") or ""), 40)
-            failures.add(result.index + 1, prompt, _describe_error(result))
-        ctx.out.table(failures)
-    return summary
+        _result_format(Path(path), None)
+    except ValueError:
+        raise UsageError(f"--results {path}: the name must end in .csv or .jsonl") from None
 
 
 def run_batch(ctx: Context, args: argparse.Namespace) -> int:
-    """Run the batch and print the summary; exit 1 if any item failed."""
-    requests = _with_defaults(_load(args.file), args)
-    if not requests:
-        raise UsageError(f"{args.file} holds no prompts")
+    """Check everything the command line names, then preview or run the batch."""
+    check_name(args, None)  # a bad template is reported before the file is read
+    _check_results_path(args.results)
+    try:
+        requests = load(args)
+    except BadLines as exc:
+        return _bad_lines(ctx, exc)
+    check_name(args, requests)
+    if args.dry_run:
+        return _dry_run(ctx, args, requests)
+    return _run(ctx, args, requests)
+
+
+def _bad_lines(ctx: Context, exc: BadLines) -> int:
+    """Every bad line (up to the limit), as ``FILE:LINE: problem``; exit code 2."""
+    ctx.out.error(f"Error: {exc}; nothing was sent")
+    for line, message in exc.errors:
+        ctx.out.error(f"{exc.path}:{line}: {message}" if line else f"{exc.path}: {message}")
+    if exc.count > len(exc.errors):
+        ctx.out.error(f"… and {exc.count - len(exc.errors)} more")
+    ctx.out.json(
+        {
+            "error": {
+                "type": "usage",
+                "message": f"{exc}; nothing was sent",
+                "path": exc.path,
+                "count": exc.count,
+                "lines": [{"line": line, "message": message} for line, message in exc.errors],
+            }
+        }
+    )
+    return EXIT_USAGE
+
+
+def _namespace(ctx: Context, requests: Requests) -> Any:
     client = ctx.client()
+    return client.videos if requests.media == "video" else client.images
+
+
+def _dry_run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
+    first, longest = poll_intervals(ctx, args)
+    estimate = _namespace(ctx, requests).estimate_batch(
+        requests.items,
+        concurrency=args.concurrency,
+        download=not args.no_download,
+        poll_interval=first,
+        max_poll_interval=longest,
+    )
+    check = report.preview(ctx, estimate, args.max_credits)
+    ctx.out.json({**estimate.to_dict(), "check": check.to_dict()})
+    if check.ok:
+        ctx.out.info(f"OK: {requests.path} is valid and the batch can run whole.")
+        return 0
+    if not check.fits_max_credits:
+        ctx.out.warn(
+            f"Over budget: the batch needs {estimate.total:g} credits; --max-credits "
+            f"{args.max_credits:g} covers {check.within_max_credits} of {estimate.requests} "
+            "requests. A run would start those and leave the rest not started."
+        )
+    if not check.fits_balance:
+        ctx.out.warn(
+            f"Over budget: the balance covers {estimate.affordable} of {estimate.requests} "
+            f"requests ({estimate.balance_after:g} credits after the batch). Top up, or cap the "
+            "run with --max-credits."
+        )
+    return EXIT_OVER_BUDGET
+
+
+def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
+    namespace = _namespace(ctx, requests)
     ctx.out.info(
-        f"Batch of {len(requests)} with concurrency {args.concurrency}"
+        f"Batch of {len(requests.items)} {requests.media}s with concurrency {args.concurrency}"
         + (f", manifest {args.manifest}" if args.manifest else "")
+        + (f", at most {args.max_credits:g} credits" if args.max_credits is not None else "")
     )
     first, longest = poll_intervals(ctx, args)
-    display = BatchDisplay(ctx.out, len(requests))
+    display = BatchDisplay(ctx.out, len(requests.items))
     try:
         with display:
-            results: list[BatchResult] = client.images.batch(
-                requests,
+            results: list[BatchResult] = namespace.batch(
+                requests.items,
                 concurrency=args.concurrency,
                 manifest=args.manifest,
                 on_progress=display.update,
                 download_to=None if args.no_download else args.out,
+                file_name=args.name,
+                max_credits=args.max_credits,
                 wait_timeout=args.timeout,
                 poll_interval=first,
                 max_poll_interval=longest,
@@ -239,11 +261,50 @@ def run_batch(ctx: Context, args: argparse.Namespace) -> int:
             else "; add --manifest next time to make a run resumable"
         )
         raise Interrupted(f"Interrupted: batch stopped{hint}") from None
-    summary = _summary(ctx, results)
-    ctx.out.json({"summary": summary, "results": [_result_json(r) for r in results]})
-    if summary["failed"]:
-        raise CommandFailed(
-            f"{summary['failed']} of {summary['total']} generations failed",
-            details={"summary": summary},
+    if args.results:
+        written = write_results(results, args.results)
+        ctx.out.info(f"Results: {written}")
+    counts = report.summary(ctx, results, budgeted=args.max_credits is not None)
+    ctx.out.json(
+        {
+            "summary": counts.to_dict(),
+            "results": [report.result_json(r) for r in results],
+            "results_file": args.results,
+        }
+    )
+    if counts.all_succeeded:
+        return 0
+    _resume_hints(ctx, args, counts)
+    not_started = sum(counts.not_started.values())
+    if not counts.failed:
+        message = f"{not_started} of {counts.total} requests not started"
+    else:
+        message = f"{counts.failed} of {counts.total} generations failed" + (
+            f", {not_started} not started" if not_started else ""
         )
-    return 0
+    raise CommandFailed(message, details={"summary": counts.to_dict()})
+
+
+def _resume_hints(ctx: Context, args: argparse.Namespace, counts: report.Summary) -> None:
+    """How to run what was not started: the same command, with the same manifest."""
+    same = (
+        f"the same --manifest {args.manifest} (finished items are not run again)"
+        if args.manifest
+        else "--manifest FILE next time: without one, running again redoes every request"
+    )
+    if counts.not_started["budget"]:
+        ctx.out.warn(
+            f"{counts.not_started['budget']} not started: they would take the batch past "
+            f"--max-credits {args.max_credits:g}. To run them, run the same command with a "
+            f"larger --max-credits (it counts the whole batch, earlier runs included) and {same}."
+        )
+    if counts.not_started["balance"]:
+        ctx.out.warn(
+            f"{counts.not_started['balance']} not started: the team's balance ran out. Top up, "
+            f"then run the same command again with {same}."
+        )
+    if counts.not_started["other"]:
+        ctx.out.warn(
+            f"{counts.not_started['other']} not started (the API could not price them): run the "
+            f"same command again with {same}."
+        )
