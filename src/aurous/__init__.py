@@ -39,8 +39,8 @@ if TYPE_CHECKING:
         WebhookVerificationError,
     )
     from ._response import RateLimit, ResponseInfo
-    from ._types import NOT_GIVEN, NotGiven, RequestOptions
     from .types import BatchEstimate, BatchProgress, BatchResult, Estimate, Generation
+    from .types.options import NOT_GIVEN, NotGiven, RequestOptions
 
 __all__ = [
     "NOT_GIVEN",
@@ -116,9 +116,9 @@ _SOURCES: dict[str, str] = {
     "write_results": "._batch._files",
     "RateLimit": "._response",
     "ResponseInfo": "._response",
-    "NOT_GIVEN": "._types",
-    "NotGiven": "._types",
-    "RequestOptions": "._types",
+    "NOT_GIVEN": ".types.options",
+    "NotGiven": ".types.options",
+    "RequestOptions": ".types.options",
     "BatchEstimate": ".types",
     "BatchProgress": ".types",
     "BatchResult": ".types",

@@ -37,7 +37,6 @@ logger = logging.getLogger("aurous")
 _REDIRECTS = {301, 302, 303, 307, 308}
 # Headers that carry credentials or per-call identity; sent only to the API's own origin.
 _ORIGIN_BOUND = ("x-api-key", "authorization", "idempotency-key")
-_REDACTED = "[redacted]"
 _USER_AGENT = (
     f"aurous-python/{__version__} python/{platform.python_version_tuple()[0]}."
     + (platform.python_version_tuple()[1])
@@ -97,15 +96,6 @@ def _reason(exc: BaseException) -> str:
             break
         cause, hops = cause.__cause__ or cause.__context__, hops + 1
     return reason
-
-
-def redact(request: httpx.Request | None) -> None:
-    """Hide the API key in a request that an error carries to the caller (and its logs)."""
-    if request is None:
-        return
-    for name in ("x-api-key", "authorization"):
-        if name in request.headers:
-            request.headers[name] = _REDACTED
 
 
 class _TransportBase:
@@ -253,7 +243,6 @@ class _TransportBase:
         what = "timed out" if cls is APITimeoutError else "failed"
         reason = _reason(exc)
         url = request.url.copy_with(query=None)
-        redact(request)
         error = cls(
             f"{request.method} {url} {what}: {reason}",
             request=request,
@@ -265,7 +254,6 @@ class _TransportBase:
 
     @staticmethod
     def too_many_redirects(response: httpx.Response, call: Call[Any]) -> AurousError:
-        redact(response.request)
         return APIStatusError(
             f"more than {MAX_REDIRECTS} redirects following {response.request.url.path}",
             response=response,
@@ -275,7 +263,6 @@ class _TransportBase:
 
     @staticmethod
     def status_error(response: httpx.Response, call: Call[Any]) -> APIStatusError:
-        redact(response.request)
         return error_from_response(response, idempotency_key=call.idempotency_key)
 
     @staticmethod
@@ -283,7 +270,6 @@ class _TransportBase:
         exc: httpx.DecodingError, response: httpx.Response, call: Call[Any]
     ) -> AurousError:
         # A body whose Content-Encoding is broken (bad gzip): for a 2xx the work may be done.
-        redact(response.request)
         request = response.request
         if response.is_success:
             return APIResponseValidationError(

@@ -189,8 +189,10 @@ def test_min_duration_before_anything_is_seen(h: Harness) -> None:
 
 def test_min_duration_uses_the_create_rate_seen(make_harness: Any) -> None:
     h: Harness = make_harness(rate_limits={"images_post": (20, 60)}, instant=True)
-    # A batch drains the create bucket: its refill rate then shows in the Reset headers.
-    h(h.client.images.batch(["warm-up"] * 60, concurrency=8, poll_interval=0.1))
+    # A batch drains the create bucket: its refill rate then shows in the Reset headers. One
+    # item at a time: on the manual clock, other threads' sleeps would move time between the
+    # server writing Reset and the client reading it (milliseconds over a real network).
+    h(h.client.images.batch(["warm-up"] * 40, concurrency=1, poll_interval=0.1))
     est = h(h.client.images.estimate_batch(["x"] * 200, concurrency=16, generation_seconds=2))
     assert est.limits.create_burst == 20
     assert est.limits.create_per_second == pytest.approx(1.0, rel=0.2)

@@ -49,3 +49,28 @@ def test_a_stop_during_a_sleep_abandons_the_item_at_once() -> None:
     with pytest.raises(_Stopped):
         steps.send(None)
     assert log == ["cleaned up"]
+
+
+def test_a_create_held_at_the_gate_counts_as_one_rate_limit_wait() -> None:
+    import threading as _threading
+
+    from aurous._batch._runtime import Tick, _watched
+    from aurous._steps import Signal, WaitFor
+
+    signal = Signal(_threading.Lock())
+
+    def held() -> Steps[str]:
+        for _ in range(3):  # woken twice by other items' progress, admitted the third time
+            yield WaitFor(signal, 0, 1.0)
+        yield Sleep(2.0, "rate_limit")  # then a token of the bucket
+        yield WaitFor(signal, 0, 1.0)  # a later, separate wait
+        return "sent"
+
+    events: list[Any] = []
+    steps = _watched(held(), events.append)
+    step = next(steps)
+    with pytest.raises(StopIteration):
+        while True:
+            step = steps.send(None)
+    assert [e.seconds for e in events if isinstance(e, Tick)] == [1.0, 2.0, 1.0]
+    assert step is not None

@@ -101,6 +101,7 @@ def _stoppable(steps: Steps[T], stop: threading.Event, notify: Notify) -> Steps[
     batch does not wait them out; the total slept on the client's clock is unchanged. Rate-limit
     waits are reported as `Tick` events.
     """
+    held = False  # a create held at the gate re-waits after every wake-up: one wait, one Tick
     try:
         step = next(steps)
         while True:
@@ -108,8 +109,9 @@ def _stoppable(steps: Steps[T], stop: threading.Event, notify: Notify) -> Steps[
                 step = steps.throw(_Stopped())
                 continue
             waiting = _rate_limit_wait(step)
-            if waiting is not None:
+            if waiting is not None and not (isinstance(step, WaitFor) and held):
                 notify(Tick(waiting))
+            held = isinstance(step, WaitFor)
             if isinstance(step, (Sleep, WaitFor)) and step.seconds > _SLEEP_SLICE:
                 yield from _sliced(step, stop)
                 if not stop.is_set():
@@ -142,12 +144,14 @@ def _sliced(step: Sleep | WaitFor, stop: threading.Event) -> Steps[None]:
 
 def _watched(steps: Steps[T], notify: Notify) -> Steps[T]:
     """``steps``, reporting each rate-limit wait as a `Tick` (the async runtime's `_stoppable`)."""
+    held = False
     try:
         step = next(steps)
         while True:
             waiting = _rate_limit_wait(step)
-            if waiting is not None:
+            if waiting is not None and not (isinstance(step, WaitFor) and held):
                 notify(Tick(waiting))
+            held = isinstance(step, WaitFor)
             try:
                 value = yield step
             except Exception as exc:
