@@ -48,8 +48,12 @@ def test_a_typo_is_named_with_the_closest_parameter() -> None:
         TypeError, match=r"unexpected keyword argument 'promt' \(did you mean 'prompt'\?\)"
     ):
         client.images.create(promt="x")  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match=r"'max_poll_interval'"):
-        client.images.wait("img_1", max_pol_interval=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^images\.create\(\) got"):
+        client.images.create(promt="x")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^videos\.wait\(\) got .*'max_poll_interval'"):
+        client.videos.wait("vid_1", max_pol_interval=3)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^characters\.uploads\.init\(\)"):
+        client.characters.uploads.init(filenme="a.png")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match=r"missing required argument\(s\): 'prompt'"):
         client.images.create(size="2k_1_1")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="with_options"):

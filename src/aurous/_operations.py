@@ -15,7 +15,7 @@ import importlib
 import inspect
 import typing
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, get_args, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, TypeVar, get_args, overload
 
 from typing_extensions import ParamSpec, Self
 
@@ -61,6 +61,10 @@ class Async(Mode):
 
 class Namespace(Generic[M]):
     """A group of API methods (``client.images``, ``client.files`` …) bound to one client."""
+
+    _path: ClassVar[str] = ""
+    """Where the namespace sits on a client (``"images"``, ``"characters.uploads"``): error
+    messages name methods as users call them."""
 
     def __init__(self, client: _BaseClient[Any, Any]) -> None:
         self._client = client
@@ -130,28 +134,42 @@ class Method(Generic[P]):
     def __init__(self, fn: Callable[..., Any]) -> None:
         self._fn = fn
         self._name = fn.__name__
-        self._spec: tuple[inspect.Signature, Callable[..., None]] | None = None
+        self._owner: type[Any] = object
+        self._signature: inspect.Signature | None = None
+        self._checks: dict[type[Any], Callable[..., None]] = {}
         functools.update_wrapper(self, fn)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self._name = name
+        self._owner = owner
 
     def _returns(self, returned: Any, is_async: bool) -> Any:
         """The public return annotation, given what ``fn`` is annotated to return."""
         return returned
 
-    def spec(self) -> tuple[inspect.Signature, Callable[..., None]]:
-        if self._spec is None:
+    def signature(self) -> inspect.Signature:
+        """The public signature (built once: annotations name models loaded on first use)."""
+        if self._signature is None:
             hints = typing.get_type_hints(self._fn)
-            signature = public_signature(self._fn, hints.get("return", inspect.Signature.empty))
-            qualname = self._fn.__qualname__
-            self._spec = (signature, argument_checker(signature, qualname))
-        return self._spec
+            self._signature = public_signature(
+                self._fn, hints.get("return", inspect.Signature.empty)
+            )
+        return self._signature
+
+    def checker(self, namespace: type[Any]) -> Callable[..., None]:
+        """The argument check, naming the method as called on ``namespace`` (``images.create``)."""
+        check = self._checks.get(namespace)
+        if check is None:
+            path = getattr(namespace, "_path", "") or namespace.__name__
+            check = self._checks[namespace] = argument_checker(
+                self.signature(), f"{path}.{self._name}"
+            )
+        return check
 
     @property
     def __signature__(self) -> inspect.Signature:
         """The signature callers see (``help(aurous.Client.images.create)``)."""
-        signature, _ = self.spec()
+        signature = self.signature()
         return signature.replace(
             return_annotation=self._returns(signature.return_annotation, is_async=False)
         )
@@ -161,15 +179,15 @@ class Method(Generic[P]):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Reached through the class (``aurous.Client.images.create``): there is no client yet.
-        owner = self._fn.__qualname__.rpartition(".")[0].lower()
+        path = getattr(self._owner, "_path", "")
+        where = f"client.{path}.{self._name}" if path else f"client.images.{self._name}"
         raise TypeError(
             f"{self._fn.__qualname__} is a method of a client's namespace: call it as "
-            f"client.{_attribute_name(owner)}.{self._name}(...) on an aurous.Client or "
-            "aurous.AsyncClient"
+            f"{where}(...) on an aurous.Client or aurous.AsyncClient"
         )
 
     def _finish(self, method: Callable[..., Any], inst: Namespace[Any]) -> Callable[..., Any]:
-        signature, _ = self.spec()
+        signature = self.signature()
         is_async = inst._client._is_async
         method.__name__ = self._name
         method.__qualname__ = f"{type(inst).__name__}.{self._name}"
@@ -180,19 +198,6 @@ class Method(Generic[P]):
         )
         inst.__dict__[self._name] = method
         return method
-
-
-def _attribute_name(namespace_class: str) -> str:
-    # Class names are the attribute's name in CamelCase (WebhookEndpoints -> webhook_endpoints).
-    return {
-        "generationnamespace": "images",
-        "balancenamespace": "balance",
-        "pricingnamespace": "pricing",
-        "teamnamespace": "team",
-        "webhookendpoints": "webhook_endpoints",
-        "videoloras": "video_loras",
-        "characteruploads": "characters.uploads",
-    }.get(namespace_class, namespace_class)
 
 
 def _steps_result(returned: Any) -> Any:
@@ -226,7 +231,7 @@ class Operation(Method[P], Generic[P, T]):
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         fn = self._fn
         client = inst._client
-        _, check = self.spec()
+        check = self.checker(type(inst))
         if client._is_async:
 
             async def amethod(*args: Any, **kwargs: Any) -> Any:

@@ -87,7 +87,7 @@ class PagedOperation(Method[P], Generic[P, T]):
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         fn = self._fn
         client = inst._client
-        _, check = self.spec()
+        check = self.checker(type(inst))
 
         if client._is_async:
 

@@ -50,7 +50,7 @@ class BatchOperation(Method[P], Generic[P]):
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         fn = self._fn
         client = inst._client
-        _, check = self.spec()
+        check = self.checker(type(inst))
         if client._is_async:
 
             async def amethod(*args: Any, **kwargs: Any) -> Any:

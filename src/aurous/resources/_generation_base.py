@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 from typing_extensions import Unpack
 
+from .._batch import BatchPlan, BatchProgress, batch_operation, estimate_batch_steps
 from .._download import download_steps
 from .._operations import ModeT, Namespace, operation
 from .._requests import cancel_call, retrieve_call
@@ -18,12 +20,17 @@ from .._steps import Steps
 from .._types import RequestOptions
 from .._wait import wait_steps
 from ..types import Generation
+from ..types.batch import BatchEstimate
 
 __all__ = ["GenerationNamespace"]
 
 
 class GenerationNamespace(Namespace[ModeT]):
     """Methods ``client.images`` and ``client.videos`` share."""
+
+    _media: ClassVar[Literal["image", "video"]]
+    """What ``batch`` and ``estimate_batch`` create: images on ``client.images``, videos on
+    ``client.videos`` (one engine; the media type is a field of the plan)."""
 
     @operation
     def retrieve(self, generation_id: str, **options: Unpack[RequestOptions]) -> Steps[Generation]:
@@ -105,5 +112,127 @@ class GenerationNamespace(Namespace[ModeT]):
                 overwrite=overwrite,
                 on_progress=on_progress,
                 max_retries=self._client.max_retries,
+            )
+        )
+
+    @batch_operation
+    def batch(
+        self,
+        requests: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        manifest: str | os.PathLike[str] | None = None,
+        on_progress: Callable[[BatchProgress], None] | None = None,
+        download_to: str | os.PathLike[str] | None = None,
+        wait_timeout: float | None = 600,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 15.0,
+        max_credits: float | None = None,
+        file_name: str | None = None,
+    ) -> BatchPlan:
+        """Generate many images (``client.images``) or videos (``client.videos``): create, wait
+        (and download) each, ``concurrency`` at a time.
+
+        ``requests`` are prompts or dicts of ``create`` parameters, read lazily. Returns one
+        ``aurous.BatchResult`` per request, in input order; errors are captured per item
+        (``result.error``), never raised. The client paces the batch by the rate-limit headers
+        and the team's concurrency limit, and retries network failures with each item's own
+        idempotency key, so nothing is generated (or charged) twice.
+
+        With ``manifest="run.jsonl"`` every item's key is written (and fsync'd) before it is
+        sent and its outcome after; running the same batch again with the same manifest
+        resumes it: finished items are taken from the manifest (``skipped=True``) and
+        interrupted ones are recovered by replaying their key. A request list that changed
+        since raises ``ValueError``; a manifest another run is using raises ``AurousError``.
+        ``on_progress(aurous.BatchProgress)`` is called after each item and when an item starts
+        waiting for a rate limit; an exception it raises (or Ctrl-C) stops the batch promptly
+        and propagates, leaving a valid manifest.
+
+        ``download_to`` downloads each succeeded generation's outputs into that directory,
+        named ``<id>-<n>.<ext>``, or by ``file_name``: a template of the fields ``{index}`` (the
+        request's position), ``{id}`` (the generation id) and ``{n}`` (the output's number),
+        e.g. ``"{index:05d}-{n}"``; the extension still comes from the content type. A template
+        that could give two files one name or leave the directory is refused (ValueError).
+
+        ``max_credits`` caps what the batch spends: each item is priced before its create is
+        sent (the rate card, or one estimate per kind of request) and no create goes that would
+        take the credits the batch has committed or holds past the cap (released holds do not
+        count; with a manifest, earlier runs count too). Items left out are reported with
+        ``not_started=True`` and a ``BudgetExceededError``; running the batch again on the same
+        manifest with a larger cap starts them. A ``402`` (the team's balance ran out) stops
+        new starts the same way: running items finish, the rest are ``not_started``.
+
+        >>> results = client.images.batch(["a red fox", "a blue whale"], manifest="run.jsonl")
+        >>> [r.generation.id for r in results if r.ok]
+        >>> clips = client.videos.batch(
+        ...     [{"prompt": "waves at dusk", "resolution": "720p", "duration": 5}],
+        ...     manifest="videos.jsonl", download_to="clips/", max_credits=100,
+        ... )
+        """
+        return BatchPlan.build(
+            self._media,
+            requests,
+            concurrency=concurrency,
+            manifest=manifest,
+            on_progress=on_progress,
+            download_to=download_to,
+            wait_timeout=wait_timeout,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            max_credits=max_credits,
+            file_name=file_name,
+        )
+
+    @operation
+    def estimate_batch(
+        self,
+        requests: Iterable[str | Mapping[str, Any]],
+        *,
+        concurrency: int = 8,
+        download: bool = False,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 15.0,
+        generation_seconds: float | None = None,
+        use_rate_card: bool = True,
+    ) -> Steps[BatchEstimate]:
+        """Price a batch and bound its duration without creating anything.
+
+        Returns an ``aurous.BatchEstimate``: ``total`` credits, one ``Estimate`` per request
+        (``items``, input order), ``balance_after`` (available credits minus ``total``),
+        ``min_duration`` (a lower bound in seconds from the team's limits), and counts for
+        planning (distinct requests, outputs, HTTP requests per generation…). Every request is
+        checked first, as ``create`` would check it: an invalid one raises ValueError/TypeError
+        naming ``batch request #N`` and the parameter, before anything is sent.
+
+        Pricing costs few requests, never one per line. An image's price depends only on
+        ``count`` and ``enhance_prompt``, so the rate card (``GET /v1/pricing``) gives it. A
+        video's is ``base_per_second × resolution_factor × duration``: the card gives it when
+        the request sets resolution and duration, or uses no LoRA (720p, 5 s); videos leaving
+        them to their LoRA are priced by the estimate endpoint once per (LoRA, resolution,
+        duration). The first card price is checked against the estimate endpoint (teams with
+        negotiated rates get the endpoint's prices from then on), and ``use_rate_card=False``
+        asks the endpoint for every distinct price class. The card path checks parameters
+        locally; unknown LoRAs or characters are found by the create.
+
+        The time bound uses the batch's ``concurrency``, its poll schedule, ``download`` (the
+        downloads' reads) and ``generation_seconds`` (else the team's median of the last 7
+        days from ``GET /v1/usage``, else the documented 10 s for images; the API documents no
+        typical video duration, so videos then count generation time as 0), with the rate
+        limits this client has seen (else the documented defaults); see ``aurous.BatchEstimate``.
+
+        >>> est = client.images.estimate_batch(prompts, concurrency=16)
+        >>> est.total, est.balance_after, est.min_duration
+        """
+        return (
+            yield from estimate_batch_steps(
+                self._client,
+                self._media,
+                requests,
+                concurrency=concurrency,
+                download=download,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                generation_seconds=generation_seconds,
+                use_rate_card=use_rate_card,
             )
         )

@@ -16,6 +16,8 @@ __all__ = ["BalanceNamespace", "PricingNamespace", "TeamNamespace"]
 class BalanceNamespace(Namespace[ModeT]):
     """The team's credits: ``client.balance``."""
 
+    _path = "balance"
+
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Balance]:
         """Credits, held credits and available credits (``GET /v1/balance``)."""
@@ -25,6 +27,8 @@ class BalanceNamespace(Namespace[ModeT]):
 class PricingNamespace(Namespace[ModeT]):
     """The rate card: ``client.pricing``."""
 
+    _path = "pricing"
+
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Pricing]:
         """The rate card of the API version in use (``GET /v1/pricing``)."""
@@ -33,6 +37,8 @@ class PricingNamespace(Namespace[ModeT]):
 
 class TeamNamespace(Namespace[ModeT]):
     """The team behind the API key: ``client.team``."""
+
+    _path = "team"
 
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Team]:

@@ -65,6 +65,8 @@ class CharacterUploads(Namespace[ModeT]):
     the pose; then pass the ``upload_id``\\ s to ``characters.create(upload_ids=...)``.
     """
 
+    _path = "characters.uploads"
+
     @operation
     def init(
         self,
@@ -135,6 +137,8 @@ class CharacterUploads(Namespace[ModeT]):
 
 class Characters(Namespace[ModeT]):
     """Reusable characters, usable as ``character_id`` in image generations."""
+
+    _path = "characters"
 
     if TYPE_CHECKING:
         uploads: CharacterUploads[ModeT]

@@ -118,6 +118,8 @@ def _form_value(value: Any) -> str:
 class Files(Namespace[ModeT]):
     """Uploaded images, usable for 24 hours by id (``file_…``): ``client.files``."""
 
+    _path = "files"
+
     @operation
     def create(
         self,

@@ -17,6 +17,8 @@ __all__ = ["Loras", "VideoLoras"]
 class Loras(Namespace[ModeT]):
     """Image LoRAs: ``client.loras``."""
 
+    _path = "loras"
+
     @operation
     def list(self, **options: Unpack[RequestOptions]) -> Steps[ModelList[Lora]]:
         """Every image LoRA visible to the team (public and private), newest first."""
@@ -31,6 +33,8 @@ class Loras(Namespace[ModeT]):
 
 class VideoLoras(Namespace[ModeT]):
     """Video LoRAs (video models): ``client.video_loras``."""
+
+    _path = "video_loras"
 
     @operation
     def list(self, **options: Unpack[RequestOptions]) -> Steps[ModelList[VideoLora]]:

@@ -29,6 +29,8 @@ class Usage(Namespace[ModeT]):
     take a sequence (sent comma-separated) or a single value.
     """
 
+    _path = "usage"
+
     @paginated
     def list(
         self,

@@ -28,6 +28,8 @@ class WebhookEndpoints(Namespace[ModeT]):
     every other call shows ``secret=None``, so store it as soon as you get it.
     """
 
+    _path = "webhook_endpoints"
+
     @operation
     def create(
         self,
