@@ -43,7 +43,11 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_import_aurous_loads_only_the_package_itself() -> None:
     loaded = _loaded_after("import aurous")
-    assert {m for m in loaded if m.startswith("aurous")} == {"aurous", "aurous._version"}
+    assert {m for m in loaded if m.startswith("aurous")} == {
+        "aurous",
+        "aurous._lazy",
+        "aurous._version",
+    }
     assert "httpx" not in loaded
     assert "pydantic" not in loaded
 
@@ -73,6 +77,7 @@ def test_the_pytest_plugin_imports_nothing_of_the_sdk() -> None:
     loaded = _loaded_after("import aurous.emulator.pytest_plugin")
     assert {m for m in loaded if m.startswith("aurous")} == {
         "aurous",
+        "aurous._lazy",
         "aurous._version",
         "aurous.emulator",
         "aurous.emulator.pytest_plugin",

@@ -42,6 +42,29 @@ def test_mypy_catches_typos_in_options_and_parameters(tmp_path: Path) -> None:
     assert out.count("error:") == 2  # the valid with_options call passes
 
 
+@pytest.mark.slow
+def test_mypy_catches_misspelt_public_names(tmp_path: Path) -> None:
+    # The lazy packages' __getattr__ is hidden from type checkers: with it, mypy would accept
+    # any attribute of aurous.
+    out = _mypy(
+        tmp_path,
+        """
+        import aurous
+        import aurous.emulator
+        import aurous.types
+
+        aurous.Clent
+        aurous.types.Generashun
+        aurous.emulator.Emulater
+        aurous.Client, aurous.types.Generation, aurous.emulator.Emulator, aurous.webhooks.verify
+        """,
+    )
+    assert 'Module has no attribute "Clent"' in out
+    assert 'Module has no attribute "Generashun"' in out
+    assert 'Module has no attribute "Emulater"' in out
+    assert out.count("error:") == 3
+
+
 def test_a_typo_is_named_with_the_closest_parameter() -> None:
     client = aurous.Client(api_key="k", http_client=httpx.Client())
     with pytest.raises(

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -128,18 +128,5 @@ _SOURCES: dict[str, str] = {
 # ``pagination`` is not in ``__all__`` but was reachable as ``aurous.pagination`` once loaded.
 _SUBMODULES = frozenset({"pagination", "types", "webhooks"})
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBMODULES:
-        # import_module, not ``from . import``: that would ask this very __getattr__ again.
-        return importlib.import_module(f"{__name__}.{name}")
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module 'aurous' has no attribute {name!r}")
-    value = getattr(importlib.import_module(source, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+if not TYPE_CHECKING:  # hidden from type checkers: see aurous._lazy
+    __getattr__, __dir__ = lazy_attributes(__name__, _SOURCES, __all__, _SUBMODULES)

@@ -10,8 +10,9 @@ every open enum keeps values this SDK does not know as plain strings.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .account import Balance, ImagePricing, Pricing, Team, VideoPricing
@@ -213,15 +214,5 @@ _SOURCES: dict[str, str] = {
     "parse_event": ".events",
 }
 
-
-def __getattr__(name: str) -> Any:
-    source = _SOURCES.get(name)
-    if source is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(source, __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+if not TYPE_CHECKING:  # hidden from type checkers: see aurous._lazy
+    __getattr__, __dir__ = lazy_attributes(__name__, _SOURCES, __all__)
