@@ -54,7 +54,7 @@ def test_a_stop_during_a_sleep_abandons_the_item_at_once() -> None:
 def test_a_create_held_at_the_gate_counts_as_one_rate_limit_wait() -> None:
     import threading as _threading
 
-    from aurous._batch._runtime import Tick, _watched
+    from aurous._batch._runtime import Tick, _stoppable
     from aurous._steps import Signal, WaitFor
 
     signal = Signal(_threading.Lock())
@@ -67,7 +67,7 @@ def test_a_create_held_at_the_gate_counts_as_one_rate_limit_wait() -> None:
         return "sent"
 
     events: list[Any] = []
-    steps = _watched(held(), events.append)
+    steps = _stoppable(held(), None, events.append)
     step = next(steps)
     with pytest.raises(StopIteration):
         while True:

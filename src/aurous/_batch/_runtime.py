@@ -94,25 +94,30 @@ class _Stopped(BaseException):
     """Thrown into an item's steps when the batch stops (a BaseException: nothing catches it)."""
 
 
-def _stoppable(steps: Steps[T], stop: threading.Event, notify: Notify) -> Steps[T]:
-    """``steps``, abandoned at the next step once ``stop`` is set (its clean-up still runs).
+def _stoppable(steps: Steps[T], stop: threading.Event | None, notify: Notify) -> Steps[T]:
+    """``steps`` with their rate-limit waits reported as `Tick` events, and (worker threads,
+    given a ``stop``) abandoned at the next step once ``stop`` is set; clean-up still runs.
 
-    Long sleeps (a 15 s poll interval, a rate-limit wait) are taken in slices, so a stopped
-    batch does not wait them out; the total slept on the client's clock is unchanged. Rate-limit
-    waits are reported as `Tick` events.
+    On a worker thread long sleeps (a 15 s poll interval, a rate-limit wait) are taken in
+    slices, so a stopped batch does not wait them out; the total slept on the client's clock is
+    unchanged. Tasks need neither: cancelling a task stops it where it waits.
     """
     held = False  # a create held at the gate re-waits after every wake-up: one wait, one Tick
     try:
         step = next(steps)
         while True:
-            if stop.is_set():
+            if stop is not None and stop.is_set():
                 step = steps.throw(_Stopped())
                 continue
             waiting = _rate_limit_wait(step)
             if waiting is not None and not (isinstance(step, WaitFor) and held):
                 notify(Tick(waiting))
             held = isinstance(step, WaitFor)
-            if isinstance(step, (Sleep, WaitFor)) and step.seconds > _SLEEP_SLICE:
+            if (
+                stop is not None
+                and isinstance(step, (Sleep, WaitFor))
+                and step.seconds > _SLEEP_SLICE
+            ):
                 yield from _sliced(step, stop)
                 if not stop.is_set():
                     step = steps.send(None)
@@ -140,28 +145,6 @@ def _sliced(step: Sleep | WaitFor, stop: threading.Event) -> Steps[None]:
         else:
             yield Sleep(part, step.reason)
         left -= part
-
-
-def _watched(steps: Steps[T], notify: Notify) -> Steps[T]:
-    """``steps``, reporting each rate-limit wait as a `Tick` (the async runtime's `_stoppable`)."""
-    held = False
-    try:
-        step = next(steps)
-        while True:
-            waiting = _rate_limit_wait(step)
-            if waiting is not None and not (isinstance(step, WaitFor) and held):
-                notify(Tick(waiting))
-            held = isinstance(step, WaitFor)
-            try:
-                value = yield step
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    finally:
-        steps.close()
 
 
 def _report(events: queue.SimpleQueue[Any], index: int, future: Future[Any]) -> None:
@@ -222,7 +205,7 @@ async def run_engine_async(client: _BaseClient[Any, Any], engine: EngineFactory[
         while True:
             reply: Any = None
             if isinstance(order, Spawn):
-                steps = _watched(client._flow.wrap(order.steps), events.put_nowait)
+                steps = _stoppable(client._flow.wrap(order.steps), None, events.put_nowait)
                 task = asyncio.ensure_future(drive_async(client._transport, steps))
                 tasks.add(task)
                 task.add_done_callback(functools.partial(_report_task, events, order.index, tasks))
