@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from aurous.types.literals import EventType
-from aurous.webhooks import SIGNATURE_HEADER, sign
-
+from ..types.literals import EventType
+from ..webhooks import SIGNATURE_HEADER, sign
 from ._clock import format_timestamp
 from ._hooks import EventHooks
 from ._http import API_VERSION, dumps

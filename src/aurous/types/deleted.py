@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aurous._models import AurousModel
+from .._models import AurousModel
 
 __all__ = ["CharacterDeleted", "DeletedObject", "FileDeleted", "WebhookEndpointDeleted"]
 

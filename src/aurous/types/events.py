@@ -19,8 +19,7 @@ from typing import Annotated, Any, Literal, TypeAlias, get_args
 
 from pydantic import Discriminator, Field, Tag, ValidationError
 
-from aurous._models import AurousModel
-
+from .._models import AurousModel
 from ._common import Timestamp
 from .account import Balance
 from .character import Character

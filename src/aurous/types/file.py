@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aurous._models import AurousModel
-
+from .._models import AurousModel
 from ._common import Timestamp
 from .literals import FileMimeType, FilePurpose
 

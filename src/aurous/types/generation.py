@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from aurous._models import AurousModel
-
+from .._models import AurousModel
 from ._common import Number, Timestamp
 from .literals import (
     Currency,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aurous._models import AurousModel
-
+from .._models import AurousModel
 from ._common import Timestamp
 from .literals import WebhookEventType
 
