@@ -16,17 +16,8 @@ are used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
 from ._operation import batch_operation
-from ._requests import Media
 from ._types import BatchPlan, BatchProgress, BatchResult, OnBatchProgress
-
-if TYPE_CHECKING:
-    from .._client import _BaseClient
-    from .._steps import Steps
-    from ..types.batch import BatchEstimate
 
 __all__ = [
     "BatchPlan",
@@ -34,35 +25,4 @@ __all__ = [
     "BatchResult",
     "OnBatchProgress",
     "batch_operation",
-    "estimate_batch_steps",
 ]
-
-
-def estimate_batch_steps(
-    client: _BaseClient[Any, Any],
-    media: Media,
-    requests: Iterable[Any],
-    *,
-    concurrency: int,
-    download: bool,
-    poll_interval: float,
-    max_poll_interval: float,
-    generation_seconds: float | None,
-    use_rate_card: bool,
-) -> Steps[BatchEstimate]:
-    """The steps of ``estimate_batch`` (`_estimate.estimate_batch_steps`)."""
-    # Deferred (down the layers): pricing and the preview load when a batch is estimated, not
-    # with ``client.images``.
-    from ._estimate import estimate_batch_steps as steps
-
-    return steps(
-        client,
-        media,
-        requests,
-        concurrency=concurrency,
-        download=download,
-        poll_interval=poll_interval,
-        max_poll_interval=max_poll_interval,
-        generation_seconds=generation_seconds,
-        use_rate_card=use_rate_card,
-    )

@@ -400,6 +400,11 @@ def _result_format(path: Path, given: str | None) -> ResultFormat:
     return found
 
 
+def result_row(result: BatchResult) -> dict[str, Any]:
+    """One result as `write_results` writes it (the CLI's ``--json`` rows start from this)."""
+    return _row(result)
+
+
 def _row(result: BatchResult) -> dict[str, Any]:
     generation = result.generation
     error = result.error

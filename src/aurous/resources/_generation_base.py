@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from typing_extensions import Unpack
 
-from .._batch import BatchPlan, BatchProgress, batch_operation, estimate_batch_steps
+from .._batch import BatchPlan, BatchProgress, batch_operation
 from .._download import download_steps
 from .._operations import ModeT, Namespace, operation
 from .._requests import cancel_call, retrieve_call
@@ -223,6 +223,10 @@ class GenerationNamespace(Namespace[ModeT]):
         >>> est = client.images.estimate_batch(prompts, concurrency=16)
         >>> est.total, est.balance_after, est.min_duration
         """
+        # Deferred (down the layers): pricing and the preview load when a batch is estimated,
+        # not with ``client.images``.
+        from .._batch._estimate import estimate_batch_steps
+
         return (
             yield from estimate_batch_steps(
                 self._client,

@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..._batch._files import result_row
 from ..._errors import BudgetExceededError, InsufficientBalanceError
 from .. import _format
 from .._context import Context
@@ -259,27 +260,14 @@ def _describe_error(result: BatchResult) -> str:
 
 
 def result_json(result: BatchResult) -> dict[str, Any]:
-    """One result as ``--json`` prints it: the columns of ``aurous.write_results``, and ``ok``."""
-    generation = result.generation
-    error: dict[str, Any] | None = None
+    """One result as ``--json`` prints it: the columns of ``aurous.write_results``, and ``ok``;
+    the error also gives its code and request id."""
+    row = result_row(result)
     if result.error is not None:
-        error = {
+        row["error"] = {
             "class": type(result.error).__name__,
             "code": getattr(result.error, "code", None),
             "message": str(result.error),
             "request_id": getattr(result.error, "request_id", None),
         }
-    return {
-        "index": result.index,
-        "status": result.status,
-        "ok": result.ok,
-        "not_started": result.not_started,
-        "skipped": result.skipped,
-        "generation_id": generation.id if generation is not None else None,
-        "generation_status": generation.status if generation is not None else None,
-        "credits": result.credits,
-        "idempotency_key": result.idempotency_key,
-        "paths": [str(path) for path in result.paths],
-        "error": error,
-        "request": result.request,
-    }
+    return {"index": row.pop("index"), "status": row.pop("status"), "ok": result.ok, **row}
