@@ -13,7 +13,7 @@ import pydantic
 from ._errors import APIResponseValidationError
 from ._response import ResponseInfo
 from ._types import RequestOptions
-from ._validation import check_header_value, check_json_value, resolve_timeout
+from ._validation import check_header_value, check_json_value
 
 __all__ = ["MAX_QUERY_LENGTH", "Call", "FilePart"]
 
@@ -88,15 +88,14 @@ class Call(Generic[T]):
         """Fix the idempotency key and refuse anything that cannot be sent, naming it.
 
         Runs once per call, before any attempt: a value that cannot be encoded is the caller's
-        mistake (``ValueError``/``TypeError``), not a network failure to retry.
+        mistake (``ValueError``/``TypeError``), not a network failure to retry. (A per-call
+        ``timeout`` is checked where it is resolved, by the flow, also before any attempt.)
         """
         if self.idempotent and self.idempotency_key is None:
             self.idempotency_key = new_key()
         if self.idempotency_key is not None:
             check_header_value("idempotency_key", self.idempotency_key)
         options = self.options
-        if "timeout" in options:
-            resolve_timeout(options["timeout"], "timeout")
         for name, value in (options.get("extra_headers") or {}).items():
             check_header_value(f"extra_headers[{name!r}]", value, header=name)
         if self.json is not None:

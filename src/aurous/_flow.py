@@ -25,7 +25,7 @@ from ._clock import Clock
 from ._errors import APIStatusError, AurousError, RateLimitError
 from ._pacing import Bucket, Gate, Pacer, figures_of
 from ._retry import RetryPolicy, rate_limit_delay
-from ._steps import Send, Sleep, Steps, WaitFor
+from ._steps import Send, Sleep, Step, Steps, WaitFor, perform, relay
 from ._validation import resolve_timeout
 
 __all__ = ["Flow", "capped_timeout"]
@@ -103,24 +103,10 @@ class Flow:
     # ---- a method's steps ----------------------------------------------------------------------
     def wrap(self, steps: Steps[T]) -> Steps[T]:
         """``steps`` with every `Call` expanded into paced, retried attempts."""
-        try:
-            step = next(steps)
-            while True:
-                try:
-                    if isinstance(step, Call):
-                        value = yield from self.call(step)
-                    else:
-                        value = yield step
-                except Exception as exc:
-                    step = steps.throw(exc)
-                else:
-                    step = steps.send(value)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        finally:
-            # After Ctrl-C or task cancellation the method is still suspended: close it so its
-            # clean-up (e.g. removing a partial download) runs now.
-            steps.close()
+        return relay(steps, self._expand)
+
+    def _expand(self, step: Step) -> Steps[Any]:
+        return self.call(step) if isinstance(step, Call) else perform(step)
 
     # ---- one call ------------------------------------------------------------------------------
     def call(self, call: Call[T]) -> Steps[T]:
@@ -140,27 +126,18 @@ class Flow:
                 response: httpx.Response = yield Send(
                     call, attempt, capped_timeout(base_timeout, remaining)
                 )
-            except RateLimitError as error:
-                if admission is not None:
-                    admission.rate_limited(error)
-                    limited += 1
-                    delay = _rate_limit_wait(error, limited)
-                    if max_retries == 0 or not waits.fits(delay):
-                        raise
-                    if admission.gate is not None and error.code == _CONCURRENCY_CODE:
-                        continue  # the gate holds the retry until a slot frees or a probe is due
-                    yield from waits.sleep(delay, "rate_limit", error)
-                    continue
-                retry_state = retry_state or self.policy.start(call, max_retries)
-                delay = self.policy.next_delay(retry_state, error)
-                yield from waits.sleep(delay, "rate_limit", error)
-                continue
             except AurousError as error:
+                if admission is not None and isinstance(error, RateLimitError):
+                    # A limit, not a failure: waited out within the budget, never a retry.
+                    limited += 1
+                    yield from self._wait_out(admission, error, limited, max_retries, waits)
+                    continue
                 if admission is not None:
                     admission.failed(error)
                 retry_state = retry_state or self.policy.start(call, max_retries)
                 delay = self.policy.next_delay(retry_state, error)
-                yield from waits.sleep(delay, "backoff", error)
+                reason = "rate_limit" if isinstance(error, RateLimitError) else "backoff"
+                yield from waits.sleep(delay, reason, error)
                 continue
             except BaseException:
                 # Cancelled or interrupted mid-request: give the reservations back.
@@ -177,6 +154,19 @@ class Flow:
                 raise
             admission.accepted(result)
             return result
+
+    @staticmethod
+    def _wait_out(
+        admission: _Admission, error: RateLimitError, times: int, max_retries: int, waits: _Waits
+    ) -> Steps[None]:
+        """Wait before sending again after a 429; raise ``error`` when that does not fit."""
+        admission.rate_limited(error)
+        delay = _rate_limit_wait(error, times)
+        if max_retries == 0 or not waits.fits(delay):
+            raise error
+        if admission.gate is not None and error.code == _CONCURRENCY_CODE:
+            return  # the gate holds the retry until a slot frees or a probe is due
+        yield from waits.sleep(delay, "rate_limit", error)
 
     def _admit(self, call: Call[Any], waits: _Waits) -> Steps[_Admission]:
         """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""

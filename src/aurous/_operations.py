@@ -10,6 +10,7 @@ checker show the parameters. Arguments are checked against that signature before
 
 from __future__ import annotations
 
+import abc
 import functools
 import importlib
 import inspect
@@ -121,7 +122,7 @@ def namespace(cls: type[Namespace[Any]] | str) -> Any:
     return NamespaceAttribute(cls)
 
 
-class Method(Generic[P]):
+class Method(abc.ABC, Generic[P]):
     """Base of the method descriptors: the public signature, the argument check, caching.
 
     The signature and the check are built on first use (annotations name models whose modules
@@ -174,8 +175,9 @@ class Method(Generic[P]):
             return_annotation=self._returns(signature.return_annotation, is_async=False)
         )
 
+    @abc.abstractmethod
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
-        raise NotImplementedError
+        """The method of ``inst``'s client: a function (sync) or a coroutine function (async)."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Reached through the class (``aurous.Client.images.create``): there is no client yet.

@@ -21,7 +21,18 @@ if TYPE_CHECKING:
 
     from ._call import Call
 
-__all__ = ["Now", "ReadChunks", "Send", "Signal", "Sleep", "Step", "Steps", "WaitFor"]
+__all__ = [
+    "Now",
+    "ReadChunks",
+    "Send",
+    "Signal",
+    "Sleep",
+    "Step",
+    "Steps",
+    "WaitFor",
+    "perform",
+    "relay",
+]
 
 T = TypeVar("T")
 
@@ -137,3 +148,31 @@ else:
 
 Steps = Generator[Step, Any, T]
 """A method body: yields steps, receives their results, returns the method's result."""
+
+
+def relay(steps: Steps[T], expand: Callable[[Step], Steps[Any]]) -> Steps[T]:
+    """``steps``, each step replaced by the steps ``expand`` makes of it.
+
+    What ``expand`` returns goes back to ``steps``, and what it raises (an ``Exception``) is
+    thrown into them, so they can handle a failed call like any other. Whatever ends the relay —
+    a return, an error, Ctrl-C, a cancelled task — ``steps`` are closed, so their clean-up (a
+    partial download removed, say) runs at once, not when they are collected.
+    """
+    try:
+        step = next(steps)
+        while True:
+            try:
+                value = yield from expand(step)
+            except Exception as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(value)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    finally:
+        steps.close()
+
+
+def perform(step: Step) -> Steps[Any]:
+    """The identity expansion: ``step`` itself, for the driver."""
+    return (yield step)

@@ -22,7 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from .._drivers import drive_async, drive_sync
-from .._steps import Sleep, Steps, WaitFor
+from .._steps import Sleep, Steps, WaitFor, relay
 
 if TYPE_CHECKING:
     from .._client import _BaseClient
@@ -103,35 +103,23 @@ def _stoppable(steps: Steps[T], stop: threading.Event | None, notify: Notify) ->
     unchanged. Tasks need neither: cancelling a task stops it where it waits.
     """
     held = False  # a create held at the gate re-waits after every wake-up: one wait, one Tick
-    try:
-        step = next(steps)
-        while True:
-            if stop is not None and stop.is_set():
-                step = steps.throw(_Stopped())
-                continue
-            waiting = _rate_limit_wait(step)
-            if waiting is not None and not (isinstance(step, WaitFor) and held):
-                notify(Tick(waiting))
-            held = isinstance(step, WaitFor)
-            if (
-                stop is not None
-                and isinstance(step, (Sleep, WaitFor))
-                and step.seconds > _SLEEP_SLICE
-            ):
-                yield from _sliced(step, stop)
-                if not stop.is_set():
-                    step = steps.send(None)
-                continue
-            try:
-                value = yield step
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
-    finally:
-        steps.close()
+
+    def expand(step: Any) -> Steps[Any]:
+        nonlocal held
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        waiting = _rate_limit_wait(step)
+        if waiting is not None and not (isinstance(step, WaitFor) and held):
+            notify(Tick(waiting))
+        held = isinstance(step, WaitFor)
+        if stop is None or not isinstance(step, (Sleep, WaitFor)) or step.seconds <= _SLEEP_SLICE:
+            return (yield step)
+        yield from _sliced(step, stop)
+        if stop.is_set():
+            raise _Stopped
+        return None
+
+    return relay(steps, expand)
 
 
 def _sliced(step: Sleep | WaitFor, stop: threading.Event) -> Steps[None]:
