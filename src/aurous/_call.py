@@ -13,7 +13,7 @@ import pydantic
 from ._errors import APIResponseValidationError
 from ._response import ResponseInfo
 from ._types import RequestOptions
-from ._validation import check_header_value, check_json_value
+from ._validation import check_header_value, check_json_value, resolve_timeout
 
 __all__ = ["MAX_QUERY_LENGTH", "Call", "FilePart"]
 
@@ -70,6 +70,8 @@ class Call(Generic[T]):
     """A billable image or video create: it counts toward the team's concurrency limit."""
     max_rate_limit_wait: float | None = None
     """How long this call may wait for rate limits; ``None``: the client's setting."""
+    timeout: httpx.Timeout | None = dataclasses.field(default=None, repr=False)
+    """The per-call ``timeout`` option, resolved by `prepare`; ``None``: the client's."""
     parse_json: Callable[[bytes], T] | None = None
     """``parse`` straight from the body's bytes (a model's ``model_validate_json``): one pass
     instead of ``json.loads`` then validating the dicts it built."""
@@ -88,14 +90,15 @@ class Call(Generic[T]):
         """Fix the idempotency key and refuse anything that cannot be sent, naming it.
 
         Runs once per call, before any attempt: a value that cannot be encoded is the caller's
-        mistake (``ValueError``/``TypeError``), not a network failure to retry. (A per-call
-        ``timeout`` is checked where it is resolved, by the flow, also before any attempt.)
+        mistake (``ValueError``/``TypeError``), not a network failure to retry.
         """
         if self.idempotent and self.idempotency_key is None:
             self.idempotency_key = new_key()
         if self.idempotency_key is not None:
             check_header_value("idempotency_key", self.idempotency_key)
         options = self.options
+        if "timeout" in options:
+            self.timeout = resolve_timeout(options["timeout"], "timeout")
         for name, value in (options.get("extra_headers") or {}).items():
             check_header_value(f"extra_headers[{name!r}]", value, header=name)
         if self.json is not None:

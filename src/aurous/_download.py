@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,7 +34,7 @@ import httpx
 from . import _filelock
 from ._call import Call
 from ._errors import APIConnectionError, AurousError
-from ._requests import retrieve_call
+from ._requests import request, retrieve_call
 from ._retry import backoff_delay
 from ._steps import ReadChunks, Sleep, Steps
 from ._types import RequestOptions
@@ -96,10 +96,16 @@ def _fresh_succeeded(target: Generation | str) -> Steps[Generation]:
         return generation
     # Let the API say why there is nothing to download: 422 output_not_available (typed
     # InvalidRequestError) for a row that is in flight or ended without output.
-    route = _output_route(generation)
-    path = route.format(generation_id=generation.id, n=0)
-    probe: Call[Any] = Call("GET", path, raw=True, headers={"Accept": "*/*"}, route=f"GET {route}")
-    yield from probe
+    path = {"generation_id": generation.id, "n": "0"}
+    yield from request(
+        "GET",
+        _output_route(generation),
+        None,
+        RequestOptions(),
+        path=path,
+        raw=True,
+        headers={"Accept": "*/*"},
+    )
     # It finished between the two requests: read the row again.
     generation = yield from retrieve_call(generation_id, RequestOptions())
     if generation.is_succeeded and generation.outputs:

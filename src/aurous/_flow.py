@@ -26,7 +26,6 @@ from ._errors import APIStatusError, AurousError, RateLimitError
 from ._pacing import Bucket, Gate, Pacer, figures_of
 from ._retry import RetryPolicy, rate_limit_delay
 from ._steps import Send, Sleep, Step, Steps, WaitFor, perform, relay
-from ._validation import resolve_timeout
 
 __all__ = ["Flow", "capped_timeout"]
 
@@ -114,7 +113,7 @@ class Flow:
         call.prepare(_new_key)
         options = call.options
         max_retries = options.get("max_retries", self.max_retries)
-        base_timeout = resolve_timeout(options["timeout"]) if "timeout" in options else self.timeout
+        base_timeout = self.timeout if call.timeout is None else call.timeout
         waits = _Waits(self, call)
         retry_state = None
         attempt = limited = 0

@@ -99,12 +99,14 @@ def test_a_value_json_cannot_carry_fails_its_item_not_the_batch(h: Harness) -> N
         "fine",
         {"prompt": "x", "guidance_scale": math.nan},
         {"prompt": "y", "idempotency_key": "line\nbreak"},
+        {"prompt": "z", "timeout": math.nan},
         "also fine",
     ]
     results = h(h.client.images.batch(requests, concurrency=2))
-    assert [r.ok for r in results] == [True, False, False, True]
+    assert [r.ok for r in results] == [True, False, False, False, True]
     assert "guidance_scale must be a finite number" in str(results[1].error)
     assert "idempotency_key" in str(results[2].error)
+    assert "timeout must be a positive, finite number" in str(results[3].error)
     assert len(h.emu.team.generations) == 2
 
 
