@@ -40,7 +40,10 @@ SDK_METHOD = "x-aurous-sdk-method"
 SDK_ALIASES = "x-aurous-sdk-aliases"
 BUCKET = "x-aurous-bucket"
 IDEMPOTENT = "x-aurous-idempotent"
-EXTENSIONS = frozenset({SDK_METHOD, SDK_ALIASES, BUCKET, IDEMPOTENT})
+RETRY_SAFE = "x-aurous-retry-safe"
+EXTENSIONS = frozenset({SDK_METHOD, SDK_ALIASES, BUCKET, IDEMPOTENT, RETRY_SAFE})
+SAFE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+"""Methods HTTP defines as idempotent: safe to repeat unless the table says otherwise."""
 
 _DOTTED = re.compile(r"[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)+")
 _BUCKET_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -68,6 +71,9 @@ class Endpoint:
     """Rate-limit buckets the request is counted in; empty when it is not counted."""
     idempotent: bool
     """The operation honours ``Idempotency-Key``."""
+    retry_safe: bool
+    """May be sent again after it may have reached the server: an idempotent HTTP method, an
+    idempotent operation, or ``x-aurous-retry-safe``."""
     success: tuple[str, ...]
     """The documented 2xx/3xx statuses, ascending."""
     server: str | None
@@ -159,6 +165,9 @@ def _endpoint(
     idempotent = op.get(IDEMPOTENT, False)
     if not isinstance(idempotent, bool):
         raise SpecError(f"{where}: {IDEMPOTENT} must be a boolean")
+    declared_safe = op.get(RETRY_SAFE, False)
+    if declared_safe is not True and RETRY_SAFE in op:
+        raise SpecError(f"{where}: {RETRY_SAFE} must be true when present")
 
     servers = item.get("servers") or []
     success = sorted(str(code) for code in op["responses"] if str(code)[0] in "23")
@@ -174,6 +183,7 @@ def _endpoint(
         sdk_aliases=tuple(aliases),
         buckets=tuple(buckets),
         idempotent=idempotent,
+        retry_safe=declared_safe or idempotent or method.upper() in SAFE_METHODS,
         success=tuple(success),
         server=servers[0]["url"] if servers else None,
         auth_schemes=frozenset(name for requirement in security for name in requirement),

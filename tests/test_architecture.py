@@ -17,6 +17,7 @@ import pytest
 
 import aurous
 from aurous.pagination import AsyncPager, SyncPage
+from aurous.resources import RESOURCE_MODULES
 
 PACKAGE = Path(aurous.__file__).parent
 SDK_BOUNDARY = ("aurous.emulator", "aurous.cli")
@@ -65,6 +66,14 @@ def _named_imports(tree: ast.AST, package: str) -> Iterator[str]:
             and isinstance(node.args[0].value, str)
         ):
             yield node.args[0].value.partition(":")[0]
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.annotation, ast.Subscript)
+            and isinstance(node.annotation.value, ast.Name)
+            and node.annotation.value.id in RESOURCE_MODULES
+        ):
+            # A client's namespace block: ``images: Images[M]`` imports its module on first use.
+            yield "aurous.resources" + RESOURCE_MODULES[node.annotation.value.id]
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):
             targets = node.targets

@@ -95,6 +95,8 @@ def namespace_methods(client: object) -> set[str]:
                 found.add(f"{prefix}{name}")
 
     for name in dir(client):
+        if name == "with_raw_response":  # the same namespaces again, answering APIResponse
+            continue
         if not name.startswith("_") and _is_namespace(getattr(client, name)):
             visit(getattr(client, name), f"{name}.")
     return found

@@ -60,7 +60,7 @@ def test_naming_a_client_loads_no_model_no_namespace_and_no_retry_machinery() ->
         "aurous.resources.images",
         "aurous._batch",
         "aurous.webhooks",
-        "tenacity",  # loaded with the first failure
+        "tenacity",  # not a dependency any more: the retry policy is a function
         "asyncio",  # a sync program never needs it
     ):
         assert heavy not in loaded, heavy

@@ -89,6 +89,7 @@ def test_retry_and_redirect_over_real_socket(
 def test_legacy_308_followed_over_real_socket(run: Runner, server: _Server) -> None:
     import aurous._transport
     from aurous._call import Call
+    from aurous._drivers import run_async, run_sync
     from aurous.types import Generation
 
     aurous._transport._warned_routes.clear()
@@ -98,7 +99,7 @@ def test_legacy_308_followed_over_real_socket(run: Runner, server: _Server) -> N
     call = Call("POST", "/v1/generations", json={"prompt": "legacy"}, idempotent=True,
                 parse=Generation.model_validate)  # fmt: skip
     with pytest.warns(DeprecationWarning, match="generations"):
-        g = run(lambda c: client._runner(client, iter(call)))
+        g = run(lambda c: (run_async if c._is_async else run_sync)(client, iter(call)))
     assert g.id == GEN["id"]
     first, second = server.seen[-2], server.seen[-1]
     assert (first[1], second[1]) == ("/v1/generations", "/v1/images")

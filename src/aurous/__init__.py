@@ -38,13 +38,14 @@ if TYPE_CHECKING:
         WaitTimeoutError,
         WebhookVerificationError,
     )
-    from ._response import RateLimit, ResponseInfo
+    from ._response import APIResponse, RateLimit, ResponseInfo
     from .types import BatchEstimate, BatchProgress, BatchResult, Estimate, Generation
     from .types.options import NOT_GIVEN, NotGiven, RequestOptions
 
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -114,6 +115,7 @@ _SOURCES: dict[str, str] = {
     "read_requests": "._batch._files",
     "read_results": "._batch._files",
     "write_results": "._batch._files",
+    "APIResponse": "._response",
     "RateLimit": "._response",
     "ResponseInfo": "._response",
     "NOT_GIVEN": ".types.options",

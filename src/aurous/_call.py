@@ -13,7 +13,12 @@ import pydantic
 from ._errors import APIResponseValidationError
 from ._response import ResponseInfo
 from ._types import RequestOptions
-from ._validation import check_header_value, check_json_value, resolve_timeout
+from ._validation import (
+    check_header_value,
+    check_idempotency_key,
+    check_json_value,
+    resolve_timeout,
+)
 
 __all__ = ["MAX_QUERY_LENGTH", "Call", "FilePart"]
 
@@ -25,6 +30,8 @@ FilePart = tuple[str, bytes, str]
 MAX_QUERY_LENGTH = 8192
 """Longest query string sent; servers and proxies commonly refuse longer request lines."""
 _EXCERPT = 300
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+"""Methods HTTP defines as idempotent (RFC 9110 §9.2.2): safe to send again."""
 
 
 def _identity(value: Any) -> Any:
@@ -38,8 +45,10 @@ class Call(Generic[T]):
     ``yield from call`` inside a method sends it and evaluates to the parsed result. ``route`` is
     the request's method and path template (``"GET /v1/images/{generation_id}"``): the client
     paces requests per route. ``idempotent`` asks for an ``Idempotency-Key`` (generated once per
-    call, reused on every retry); ``retry_safe`` says whether the request may be repeated after it
-    possibly reached the server.
+    call, reused on every retry). Whether the request may be repeated after it possibly reached
+    the server is derived (`is_retry_safe`): GET, HEAD, PUT and DELETE are, and so is any request
+    that carries an idempotency key; every other POST is not, unless its builder declares
+    ``retry_safe=True`` (estimates, cancels: requests without side effects).
     """
 
     method: str
@@ -50,7 +59,8 @@ class Call(Generic[T]):
     data: Mapping[str, str] | None = None
     files: Mapping[str, FilePart] | None = None
     idempotent: bool = False
-    retry_safe: bool = True
+    retry_safe: bool | None = None
+    """``True``/``False`` as declared by the endpoint; ``None``: derived (`is_retry_safe`)."""
     options: RequestOptions = dataclasses.field(default_factory=lambda: RequestOptions())
     idempotency_key: str | None = None
     raw: bool = False
@@ -72,13 +82,26 @@ class Call(Generic[T]):
     """How long this call may wait for rate limits; ``None``: the client's setting."""
     timeout: httpx.Timeout | None = dataclasses.field(default=None, repr=False)
     """The per-call ``timeout`` option, resolved by `prepare`; ``None``: the client's."""
+    total_timeout: float | None = None
+    """Seconds the whole call may take (a per-call ``timeout`` given as a number), set by
+    `prepare`: the flow turns it into a ``deadline``."""
     parse_json: Callable[[bytes], T] | None = None
     """``parse`` straight from the body's bytes (a model's ``model_validate_json``): one pass
     instead of ``json.loads`` then validating the dicts it built."""
 
+    sent: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
+    """Requests sent for this call so far (attempts and redirects); a copy starts at 0."""
+
     def __post_init__(self) -> None:
         if not self.route:
             self.route = f"{self.method} {self.path}"
+
+    @property
+    def is_retry_safe(self) -> bool:
+        """Whether the request may be sent again after it possibly reached the server."""
+        if self.retry_safe is not None:
+            return self.retry_safe
+        return self.method in _IDEMPOTENT_METHODS or self.idempotency_key is not None
 
     def __iter__(self) -> Generator[Call[T], Any, T]:
         # ``yield from call``: the one way a method sends a request and gets its result.
@@ -92,36 +115,53 @@ class Call(Generic[T]):
         Runs once per call, before any attempt: a value that cannot be encoded is the caller's
         mistake (``ValueError``/``TypeError``), not a network failure to retry.
         """
-        if self.idempotent and self.idempotency_key is None:
-            self.idempotency_key = new_key()
-        if self.idempotency_key is not None:
-            check_header_value("idempotency_key", self.idempotency_key)
+        self._fix_key(new_key)
         options = self.options
         if "timeout" in options:
-            self.timeout = resolve_timeout(options["timeout"], "timeout")
-        for name, value in (options.get("extra_headers") or {}).items():
-            check_header_value(f"extra_headers[{name!r}]", value, header=name)
+            timeout = options["timeout"]
+            self.timeout = resolve_timeout(timeout, "timeout")
+            if not isinstance(timeout, httpx.Timeout) and timeout is not None:
+                self.total_timeout = float(timeout)
         if self.json is not None:
             for name, value in self.json.items() if isinstance(self.json, dict) else ():
                 check_json_value(value, name)
-        extras = (
-            ("extra_body", options.get("extra_body")),
-            ("extra_query", options.get("extra_query")),
-        )
-        for option, extra in extras:
-            for name, value in (extra or {}).items():
+        for option in ("extra_body", "extra_query"):
+            for name, value in (options.get(option) or {}).items():  # type: ignore[attr-defined]
                 if not isinstance(name, str):
                     raise TypeError(f"{option} keys must be str, not {type(name).__name__}")
                 check_json_value(name, f"{option} key {name!r}")
                 check_json_value(value, f"{option}[{name!r}]")
         if self.query or options.get("extra_query"):
-            params: list[tuple[str, Any]] = list(self.query_params())
-            length = len(str(httpx.QueryParams(params)))
-            if length > MAX_QUERY_LENGTH:
+            self._check_query()
+
+    def _fix_key(self, new_key: Callable[[], str]) -> None:
+        for name, value in (self.options.get("extra_headers") or {}).items():
+            check_header_value(f"extra_headers[{name!r}]", value, header=name)
+            if name.lower() == "idempotency-key":
+                # The caller's own key is the one sent (once) and the one errors report.
+                check_idempotency_key(f"extra_headers[{name!r}]", value)
+                self.idempotency_key = value
+        if self.idempotency_key is not None:
+            check_idempotency_key("idempotency_key", self.idempotency_key)
+        elif self.idempotent:
+            self.idempotency_key = new_key()
+
+    def _check_query(self) -> None:
+        params: list[tuple[str, Any]] = list(self.query_params())
+        for name, value in params:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
                 raise ValueError(
-                    f"the query string would be {length:,} characters long; the limit is "
-                    f"{MAX_QUERY_LENGTH:,} (check extra_query and list arguments)"
-                )
+                    f"query parameter {name!r} contains a lone surrogate ({value[exc.start]!r} at "
+                    f"position {exc.start}), which is not valid UTF-8"
+                ) from None
+        length = len(str(httpx.QueryParams(params)))
+        if length > MAX_QUERY_LENGTH:
+            raise ValueError(
+                f"the query string would be {length:,} characters long; the limit is "
+                f"{MAX_QUERY_LENGTH:,} (check extra_query and list arguments)"
+            )
 
     def body_json(self) -> Any:
         body = self.json

@@ -8,7 +8,7 @@ import math
 import os
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
@@ -19,19 +19,22 @@ from ._constants import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RATE_LIMIT_WAIT,
+    DEFAULT_MAX_RESPONSE_SIZE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_LOG,
 )
-from ._drivers import run_async, run_sync
+from ._drivers import AsyncDriver, SyncDriver
 from ._errors import AurousError
 from ._flow import Flow
-from ._operations import Async, Mode, Sync, namespace
+from ._observe import Observer
+from ._operations import Async, Mode, Namespace, RawAsync, RawSync, Sync, namespace
 from ._pacing import Pacer
-from ._transport import AsyncTransport, SyncTransport
+from ._transport import Transport
 from ._validation import check_header_value, resolve_timeout
+from .resources import RESOURCE_MODULES
 
 if TYPE_CHECKING:
     from .resources import (
@@ -66,6 +69,7 @@ class ClientOptions(TypedDict, total=False):
     timeout: float | httpx.Timeout | None
     max_retries: int
     max_rate_limit_wait: float
+    max_response_size: int
     default_headers: Mapping[str, str]
 
 
@@ -79,14 +83,6 @@ def _setup_logging() -> None:
         handler._aurous = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if level == "debug" else logging.INFO)
-
-
-def _client_timeout(value: Any) -> httpx.Timeout:
-    timeout = resolve_timeout(value)
-    if isinstance(value, (int, float)):
-        # A plain number bounds each phase, but a host that does not answer in 5 s will not.
-        return httpx.Timeout(float(value), connect=min(5.0, float(value)))
-    return timeout
 
 
 DEFAULT_CONNECTION_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
@@ -160,37 +156,25 @@ class _BaseClient(Generic[M, H]):
     """Configuration, connection ownership and namespaces of `Client` and `AsyncClient`."""
 
     _is_async = False
-    _runner: Callable[..., Any]
-    _transport: Any
+    _driver: Any
     _http_class: type[H]
-    _transport_class: type[SyncTransport] | type[AsyncTransport]
+    _driver_class: type[SyncDriver] | type[AsyncDriver]
 
-    if TYPE_CHECKING:
-        images: Images[M]
-        videos: Videos[M]
-        balance: BalanceNamespace[M]
-        pricing: PricingNamespace[M]
-        team: TeamNamespace[M]
-        loras: Loras[M]
-        video_loras: VideoLoras[M]
-        files: Files[M]
-        webhook_endpoints: WebhookEndpoints[M]
-        characters: Characters[M]
-        usage: Usage[M]
-    else:
-        # Named, not imported: a namespace's module (and the models, helpers and batch machinery
-        # it brings) loads on first access, so a client costs nothing for what it never calls.
-        images = namespace("aurous.resources.images:Images")
-        videos = namespace("aurous.resources.videos:Videos")
-        balance = namespace("aurous.resources.account:BalanceNamespace")
-        pricing = namespace("aurous.resources.account:PricingNamespace")
-        team = namespace("aurous.resources.account:TeamNamespace")
-        loras = namespace("aurous.resources.loras:Loras")
-        video_loras = namespace("aurous.resources.loras:VideoLoras")
-        files = namespace("aurous.resources.files:Files")
-        webhook_endpoints = namespace("aurous.resources.webhook_endpoints:WebhookEndpoints")
-        characters = namespace("aurous.resources.characters:Characters")
-        usage = namespace("aurous.resources.usage:Usage")
+    # The namespaces. Each line is the whole registration of one: its type for mypy and
+    # editors, and at run time (`_register_namespaces`, below) an attribute that imports the
+    # namespace's module on first access — a client costs nothing for what it never calls. The
+    # class is found by name in `aurous.resources`.
+    images: Images[M]
+    videos: Videos[M]
+    balance: BalanceNamespace[M]
+    pricing: PricingNamespace[M]
+    team: TeamNamespace[M]
+    loras: Loras[M]
+    video_loras: VideoLoras[M]
+    files: Files[M]
+    webhook_endpoints: WebhookEndpoints[M]
+    characters: Characters[M]
+    usage: Usage[M]
 
     def __init__(
         self,
@@ -202,6 +186,7 @@ class _BaseClient(Generic[M, H]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         pacing: bool = True,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         default_headers: Mapping[str, str] | None = None,
         http_client: H | None = None,
     ) -> None:
@@ -231,6 +216,14 @@ class _BaseClient(Generic[M, H]):
             raise ValueError(
                 f"max_rate_limit_wait must be a number of seconds >= 0, got {max_rate_limit_wait!r}"
             )
+        if (
+            isinstance(max_response_size, bool)
+            or not isinstance(max_response_size, int)
+            or max_response_size < 1
+        ):
+            raise ValueError(
+                f"max_response_size must be a positive number of bytes, got {max_response_size!r}"
+            )
         headers = dict(default_headers or {})
         for name, value in headers.items():
             check_header_value(f"default_headers[{name!r}]", value, header=name)
@@ -241,9 +234,10 @@ class _BaseClient(Generic[M, H]):
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
-        self.timeout = _client_timeout(timeout)
+        self.timeout = resolve_timeout(timeout)
         self.max_retries = max_retries
         self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.max_response_size = max_response_size
         self.default_headers = headers
         self._clock: Clock = SYSTEM_CLOCK
         self._owns_http = http_client is None
@@ -256,24 +250,43 @@ class _BaseClient(Generic[M, H]):
         if self._owns_http:
             _lean_cookies(self._http)
         self._pacer = Pacer() if pacing else None
+        self._plain: _BaseClient[Any, Any] = self
+        """The client itself; for a ``with_raw_response`` view, the client it views."""
+        self._observer: Observer | None = None
+        """Who watches this client's calls (tracing, metrics, timings); see `aurous._observe`."""
         self._setup()
 
     def _setup(self) -> None:
-        self._transport = self._transport_class(
-            self._http,  # type: ignore[arg-type]
+        self._transport = Transport(
+            self._http,
             api_key=self._api_key,
             base_url=self.base_url,
             api_version=self.api_version,
             default_headers=self.default_headers,
-            clock=self._clock,
+            max_response_size=self.max_response_size,
         )
+        self._driver = self._driver_class(self._http, self._clock)  # type: ignore[arg-type]
         self._flow = Flow(
+            transport=self._transport,
             clock=self._clock,
             timeout=self.timeout,
             max_retries=self.max_retries,
             max_rate_limit_wait=self.max_rate_limit_wait,
             pacer=self._pacer,
         )
+
+    def _raw_view(self) -> Any:
+        view = self.__dict__.get("_raw")
+        if view is None:
+            view = object.__new__(type(self))
+            # The same client (pool, pacing, options), without the namespaces it has built:
+            # the view builds its own, whose methods return `APIResponse`.
+            view.__dict__.update(
+                (k, v) for k, v in self.__dict__.items() if not isinstance(v, Namespace)
+            )
+            view._plain = self
+            view.__dict__["_raw"] = self.__dict__["_raw"] = view
+        return view
 
     @functools.cached_property
     def webhooks(self) -> Webhooks:
@@ -301,6 +314,7 @@ class _BaseClient(Generic[M, H]):
             "timeout": self.timeout,
             "max_retries": self.max_retries,
             "max_rate_limit_wait": self.max_rate_limit_wait,
+            "max_response_size": self.max_response_size,
             "default_headers": self.default_headers,
         }
         unknown = set(changes) - set(current)
@@ -311,6 +325,7 @@ class _BaseClient(Generic[M, H]):
         clone = type(self)(http_client=self._http, pacing=False, **{**current, **changes})
         clone._owns_http = False
         clone._pacer = self._pacer
+        clone._observer = self._observer
         clone._clock = self._clock
         clone._setup()
         return clone
@@ -318,7 +333,7 @@ class _BaseClient(Generic[M, H]):
     def _set_clock(self, clock: Clock) -> None:
         """Use ``clock`` for sleeping and timing (the emulator's manual clock, in tests)."""
         self._clock = clock
-        self._transport.clock = clock
+        self._driver.clock = clock
         self._flow.set_clock(clock)
 
     def __repr__(self) -> str:
@@ -326,6 +341,21 @@ class _BaseClient(Generic[M, H]):
             f"<{type(self).__name__} base_url={self.base_url!r} api_version={self.api_version!r}"
             f" max_retries={self.max_retries} pacing={self.pacing}>"
         )
+
+
+def _register_namespaces(cls: type[Any]) -> None:
+    """Give ``cls`` a lazy attribute for each namespace its annotations declare."""
+    for name, annotation in cls.__annotations__.items():
+        if name.startswith("_") or not isinstance(annotation, str) or "[M]" not in annotation:
+            continue
+        class_name = annotation.partition("[")[0]
+        module = RESOURCE_MODULES[class_name]
+        attribute = namespace(f"aurous.resources{module}:{class_name}")
+        attribute.__set_name__(cls, name)
+        setattr(cls, name, attribute)
+
+
+_register_namespaces(_BaseClient)
 
 
 class Client(_BaseClient[Sync, httpx.Client]):
@@ -341,7 +371,11 @@ class Client(_BaseClient[Sync, httpx.Client]):
         api_key: Your API key; defaults to the ``AUROUS_API_KEY`` environment variable.
         base_url: API origin; defaults to ``AUROUS_BASE_URL``, else ``https://api.aurous-labs.com``.
         api_version: Sent as ``Aurous-Version`` (default ``"2026-05-15"``); ``None`` sends none.
-        timeout: Per-request timeout in seconds or an ``httpx.Timeout`` (default 60 s, 5 s connect).
+        timeout: How long a request may take: a number of seconds bounds every phase (connect,
+            write, pool, read) and the whole response body; an ``httpx.Timeout`` sets each phase
+            (``read`` also bounds the whole body). Default: 60 s, 5 s to connect. The same option
+            on a call (``timeout=``) means the same per phase and, as a number, also bounds the
+            whole call: pacing waits, retries and the body.
         max_retries: Automatic retries of failures that are safe to retry (default 3). Waiting
             for a rate limit is not a retry: it is bounded by ``max_rate_limit_wait``.
         pacing: Space requests by the rate-limit headers and hold creates back at the team's
@@ -350,14 +384,27 @@ class Client(_BaseClient[Sync, httpx.Client]):
         max_rate_limit_wait: Seconds one call may spend waiting for rate limits (default 60)
             before it raises `aurous.RateLimitError`; ``wait``/``create_and_wait`` use their own
             deadline instead.
+        max_response_size: The largest response body read into memory, in bytes (default 64 MiB);
+            a larger one raises `aurous.APIResponseValidationError`. Downloads stream to disk and
+            are not limited.
         default_headers: Extra headers sent on every request.
         http_client: Your own ``httpx.Client`` (proxies, limits, transports). The SDK never closes
             a client it did not create.
     """
 
-    _runner = staticmethod(run_sync)
     _http_class = httpx.Client
-    _transport_class = SyncTransport
+    _driver_class = SyncDriver
+
+    @property
+    def with_raw_response(self) -> _BaseClient[RawSync, httpx.Client]:
+        """This client, with methods that return an `aurous.APIResponse`: the HTTP response
+        (status, headers, request id, rate limits) and, through ``.parse()``, the usual result.
+
+        >>> raw = client.with_raw_response.balance.retrieve()
+        >>> raw.headers["aurous-request-id"], raw.rate_limit.remaining, raw.parse().available
+        """
+        view: _BaseClient[RawSync, httpx.Client] = self._raw_view()
+        return view
 
     def close(self) -> None:
         """Close the connection pool (only if this client created it)."""
@@ -382,9 +429,19 @@ class AsyncClient(_BaseClient[Async, httpx.AsyncClient]):
     """
 
     _is_async = True
-    _runner = staticmethod(run_async)
     _http_class = httpx.AsyncClient
-    _transport_class = AsyncTransport
+    _driver_class = AsyncDriver
+
+    @property
+    def with_raw_response(self) -> _BaseClient[RawAsync, httpx.AsyncClient]:
+        """This client, with methods that return an `aurous.APIResponse` (see
+        `Client.with_raw_response`).
+
+        >>> raw = await client.with_raw_response.images.retrieve("img_…")
+        >>> raw.status_code, raw.parse().status
+        """
+        view: _BaseClient[RawAsync, httpx.AsyncClient] = self._raw_view()
+        return view
 
     async def aclose(self) -> None:
         """Close the connection pool (only if this client created it)."""

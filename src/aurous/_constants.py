@@ -11,8 +11,9 @@ DEFAULT_MAX_RETRIES = 3
 MAX_REDIRECTS = 5
 DEFAULT_MAX_RATE_LIMIT_WAIT = 60.0
 """Seconds one call may spend waiting for rate limits before it raises (``max_rate_limit_wait``)."""
-INITIAL_BACKOFF = 0.5
-MAX_BACKOFF = 8.0
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+"""Bytes of a response body read into memory at most (``max_response_size``): API answers are
+JSON of a few kilobytes; a server sending hundreds of megabytes must not exhaust memory."""
 ENV_API_KEY = "AUROUS_API_KEY"
 ENV_BASE_URL = "AUROUS_BASE_URL"
 ENV_LOG = "AUROUS_LOG"

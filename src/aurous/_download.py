@@ -26,23 +26,26 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from . import _filelock
 from ._call import Call
-from ._errors import APIConnectionError, AurousError
+from ._errors import APIConnectionError, APIResponseValidationError, AurousError
 from ._requests import request, retrieve_call
 from ._retry import backoff_delay
-from ._steps import ReadChunks, Sleep, Steps
+from ._steps import Blocking, Note, Now, ReadChunks, Sleep, Steps
+from ._transport import stream_error
 from ._types import RequestOptions
 from .types import Generation
 
 __all__ = ["OnProgress", "download_steps", "extension_for"]
 
-OnProgress = Callable[[int, "int | None"], None]
+OnProgress = Callable[[int, "int | None"], Any]
+"""``on_progress(bytes_done, bytes_total_or_None)``: a plain function, or (on `AsyncClient`) a
+coroutine function."""
 
 _EXTENSIONS = {
     "image/png": "png",
@@ -153,9 +156,11 @@ class _Progress:
             return None
         return sum(s for s in sizes if s is not None)
 
-    def report(self, part: _Part) -> None:
+    def report(self, part: _Part) -> Any:
+        """Tell the caller (its callback's result: awaited by the async driver)."""
         if self.callback is not None:
-            self.callback(self.finished_bytes + part.have, self.total(part.size))
+            return self.callback(self.finished_bytes + part.have, self.total(part.size))
+        return None
 
 
 def _parse_content_range(value: str | None) -> tuple[int, int | None] | None:
@@ -181,7 +186,11 @@ def _range_size(start: int, total: int | None, response: httpx.Response) -> int 
 
 
 def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
-    """Stream ``part.url`` into ``part.file``, resuming after a broken body."""
+    """Stream ``part.url`` into ``part.file``, resuming after a broken body.
+
+    A deliberate second retry loop, beside the flow's: the flow retries a request that failed;
+    this one resumes a body that broke off after its request succeeded, from the byte reached.
+    """
     failures = 0
     while True:
         # Identity encoding: byte offsets (Range, Content-Length) then count the bytes written.
@@ -201,32 +210,29 @@ def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
         resumed = _parse_content_range(response.headers.get("content-range"))
         if response.status_code == 206 and resumed is not None and resumed[0] <= part.have:
             start, size = resumed
-            part.file.truncate(start)
-            part.file.seek(start)
+            yield Blocking(_rewind, (part.file, start))
             part.have = start
             part.size = _range_size(start, size, response)
         else:
             # 200: the whole body again (an image route, or a server that ignores Range).
-            part.file.seek(0)
-            part.file.truncate()
+            yield Blocking(_rewind, (part.file, 0))
             part.have = 0
             part.size = _content_length(response)
             if response.status_code == 206:
                 # A range we did not ask for: drain it and start over without Range.
-                yield ReadChunks(response, lambda chunk: None)
+                yield from _read(ReadChunks(response, _discard))
                 failures += 1
                 if failures > max_retries:
                     raise AurousError(f"unexpected partial response for {urlsplit(part.url).path}")
                 continue
         part.content_type = response.headers.get("content-type")
 
-        def sink(chunk: bytes) -> None:
-            part.file.write(chunk)
-            part.have += len(chunk)
-            progress.report(part)
+        def received(length: int) -> Any:
+            part.have += length
+            return progress.report(part)
 
         try:
-            yield ReadChunks(response, sink)
+            yield from _read(ReadChunks(response, part.file.write, received))
         except APIConnectionError:
             failures += 1
             if failures > max_retries:
@@ -250,6 +256,23 @@ def _fetch(part: _Part, progress: _Progress, max_retries: int) -> Steps[None]:
         return
 
 
+def _read(step: ReadChunks) -> Steps[None]:
+    """Perform ``step``; a body that broke off is the SDK's connection error, like a send."""
+    try:
+        yield step
+    except (httpx.TransportError, httpx.DecodingError) as exc:
+        raise stream_error(exc, step.response) from exc
+
+
+def _discard(chunk: bytes) -> None:
+    pass
+
+
+def _rewind(file: IO[bytes], offset: int) -> None:
+    file.seek(offset)
+    file.truncate(offset)
+
+
 @contextlib.contextmanager
 def _temp_parts() -> Iterator[list[_Part]]:
     """The temporary files of one download; all removed unless the block moved them."""
@@ -258,7 +281,10 @@ def _temp_parts() -> Iterator[list[_Part]]:
         yield parts
     finally:
         for part in parts:
-            part.file.close()
+            # Closing flushes what is buffered, which fails again on a full disk: the
+            # temporary file is removed all the same.
+            with contextlib.suppress(OSError):
+                part.file.close()
             with contextlib.suppress(FileNotFoundError):
                 part.temp.unlink()
 
@@ -364,43 +390,94 @@ def download_steps(
     if not isinstance(raw, str):
         raise TypeError("dest must be a str or os.PathLike[str] path")
     dest_path = Path(raw)
-    as_file = _is_file_dest(dest_path, raw)
+    as_file = yield Blocking(_is_file_dest, (dest_path, raw))
     # Refuse a clash on an explicit path before any request.
-    if as_file and dest_path.exists() and not overwrite:
+    if as_file and (yield Blocking(dest_path.exists)) and not overwrite:
         raise _refuse(dest_path)
     generation = yield from _fresh_succeeded(target)
     urls = generation.outputs
+    for url in urls:
+        _check_output_url(generation, url)
     if as_file and len(urls) != 1:
         raise ValueError(
             f"generation {generation.id} has {len(urls)} outputs; pass a directory as dest"
         )
     directory = dest_path.parent if as_file else dest_path
-    directory.mkdir(parents=True, exist_ok=True)
     stem = _UNSAFE.sub("_", generation.id)
     bases = [name(generation, n) if name else f"{stem}-{n}" for n in range(len(urls))]
-    if not as_file and not overwrite:
-        for n in range(len(urls)):
-            clash = sorted(directory.glob(f"{bases[n]}.*"))
-            if clash:
-                raise _refuse(clash[0])
+    yield Blocking(_prepare_directory, (directory, bases, not as_file and not overwrite))
     route = f"GET {_output_route(generation)}"
     progress = _Progress(on_progress, len(urls))
+    clock_start: float = yield Now()
     with _temp_parts() as parts:
         for n, url in enumerate(urls):
-            _remove_orphans(directory, bases[n])
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{bases[n]}.", suffix=".part")
-            _filelock.try_lock(fd)  # held until the file is closed: marks it as being written
-            # mkstemp makes private 0o600 files; outputs get the mode any new file would get.
-            os.chmod(temp, 0o666 & ~_current_umask())
-            part = _Part(url, route, Path(temp), os.fdopen(fd, "wb"))
+            temp, file = yield Blocking(_open_part, (directory, bases[n]))
+            part = _Part(url, route, temp, file)
             parts.append(part)
             yield from _fetch(part, progress, max_retries)
-            part.file.flush()
-            os.fsync(part.file.fileno())
-            if os.name == "nt":  # pragma: no cover - Windows cannot move an open file
-                part.file.close()
+            yield Blocking(_flush, (part.file,))
             progress.finished_bytes += part.have
             progress.sizes.append(part.size if part.size is not None else part.have)
             file_name = f"{bases[n]}.{extension_for(part.content_type, url)}"
             part.target = dest_path if as_file else directory / file_name
-        return _commit(parts, overwrite)
+        paths: list[Path] = yield Blocking(_commit, (parts, overwrite))
+    elapsed = (yield Now()) - clock_start
+    yield Note(
+        "download",
+        {
+            "generation_id": generation.id,
+            "bytes": progress.finished_bytes,
+            "seconds": elapsed,
+            "files": len(paths),
+        },
+    )
+    return paths
+
+
+def _check_output_url(generation: Generation, url: str) -> None:
+    """An output URL the SDK can fetch, or the answer it came in is unusable."""
+    try:
+        scheme = httpx.URL(url).scheme
+    except (httpx.InvalidURL, ValueError, TypeError):
+        scheme = ""
+    if scheme not in ("http", "https"):
+        info = generation._response
+        raise APIResponseValidationError(
+            f"generation {generation.id} has an output URL that cannot be fetched: "
+            f"{url.split('?', 1)[0][:100]!r}",
+            response=None,
+            request_id=info.request_id if info is not None else None,
+        )
+
+
+def _prepare_directory(directory: Path, bases: list[str], refuse_clash: bool) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if refuse_clash:
+        for base in bases:
+            clash = sorted(directory.glob(f"{base}.*"))
+            if clash:
+                raise _refuse(clash[0])
+
+
+def _open_part(directory: Path, base: str) -> tuple[Path, IO[bytes]]:
+    """A new temporary file for output ``base``, locked while it is written (orphans of a
+    killed download removed first)."""
+    _remove_orphans(directory, base)
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{base}.", suffix=".part")
+    try:
+        _filelock.try_lock(fd)  # held until the file is closed: marks it as being written
+        # mkstemp makes private 0o600 files; outputs get the mode any new file would get.
+        os.chmod(temp, 0o666 & ~_current_umask())
+        return Path(temp), os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _flush(file: IO[bytes]) -> None:
+    file.flush()
+    os.fsync(file.fileno())
+    if os.name == "nt":  # pragma: no cover - Windows cannot move an open file
+        file.close()

@@ -1,25 +1,43 @@
 """The two drivers: perform a method's steps with blocking I/O (`Client`) or ``await`` (`AsyncClient`).
 
-They are the only code that differs between the clients. Each step is tiny — send one attempt,
-sleep, read the clock, stream a body, wait for a signal — and everything above them (pacing,
-retries, polling, downloading, batches) is written once as steps.
+They are the only code that differs between the clients. Each step is tiny — exchange one HTTP
+request, sleep, read the clock, stream a body, run a blocking function, call a callback, wait for
+a signal — and everything above them (pacing, retries, redirects, polling, downloading, batches)
+is written once as steps. The async driver keeps the event loop free: disk I/O (`Blocking`, the
+writes of `ReadChunks`) runs in a worker thread, and callbacks that are coroutine functions are
+awaited.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._clock import SystemClock
-from ._errors import APIConnectionError, APITimeoutError
-from ._steps import Now, ReadChunks, Send, Sleep, Steps, WaitFor
+from ._clock import Clock, SystemClock
+from ._observe import watched
+from ._response import APIResponse
+from ._steps import (
+    Blocking,
+    Callback,
+    Driven,
+    Exchange,
+    Note,
+    Now,
+    ReadChunks,
+    Sleep,
+    Steps,
+    UnreadBody,
+    WaitFor,
+    relay,
+)
+from ._transport import BodyTooLarge
 
 if TYPE_CHECKING:
     from ._client import _BaseClient
-    from ._transport import AsyncTransport, SyncTransport
 
-__all__ = ["drive_async", "drive_sync", "run_async", "run_sync"]
+__all__ = ["AsyncDriver", "SyncDriver", "prepare", "run_async", "run_sync"]
 
 T = TypeVar("T")
 
@@ -27,120 +45,309 @@ _MANUAL_CLOCK_GRACE = 0.02
 """Real seconds a wait on a manual clock (the emulator's, in tests) lets other threads and tasks
 run before it advances the clock: otherwise waiters would race time ahead of the work they wait
 for."""
+_WRITE_BATCH = 256 * 1024
+"""Bytes the async driver gathers before handing them to a worker thread to write: one thread
+hop per quarter megabyte, not one per network chunk."""
 
 
-def run_sync(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
-    """Run a method's steps on ``client`` with blocking I/O and return its result."""
-    return drive_sync(client._transport, client._flow.wrap(steps))
+def run_sync(client: _BaseClient[Any, Any], steps: Steps[T], name: str = "") -> T:
+    """Run the steps of the call ``name`` on ``client`` with blocking I/O; its result."""
+    driver: SyncDriver = client._driver
+    return driver.run(prepare(client, steps, name))
 
 
-async def run_async(client: _BaseClient[Any, Any], steps: Steps[T]) -> T:
-    """Run a method's steps on ``client`` with ``await`` and return its result."""
-    return await drive_async(client._transport, client._flow.wrap(steps))
+async def run_async(client: _BaseClient[Any, Any], steps: Steps[T], name: str = "") -> T:
+    """Run the steps of the call ``name`` on ``client`` with ``await``; its result."""
+    driver: AsyncDriver = client._driver
+    return await driver.run(prepare(client, steps, name))
 
 
-def drive_sync(transport: SyncTransport, steps: Steps[T]) -> T:
-    """Perform ``steps`` (already wrapped by the flow) until they return."""
-    clock = transport.clock
-    try:
-        step = next(steps)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    value: Any = transport.send(step)
-                elif isinstance(step, Now):
-                    value = clock.monotonic()
-                elif isinstance(step, Sleep):
-                    clock.sleep(step.seconds)
-                    value = None
-                elif isinstance(step, WaitFor):
-                    if isinstance(clock, SystemClock):
-                        step.signal.wait(step.version, step.seconds)
-                    else:
-                        # A manual clock moves only when someone sleeps: give the threads that
-                        # may fire the signal a moment first, then let the time pass.
-                        step.signal.wait(step.version, _MANUAL_CLOCK_GRACE)
-                        if step.signal.version == step.version:
-                            clock.sleep(step.seconds)
-                    value = None
-                elif isinstance(step, ReadChunks):
-                    _read_chunks(step)
-                    value = None
+def prepare(client: _BaseClient[Any, Any], steps: Steps[T], name: str) -> Steps[T]:
+    """A method's steps as the driver performs them: calls expanded by the client's flow,
+    watched by its observer (if any), answered as `APIResponse` on a raw view."""
+    steps = client._flow.wrap(steps)
+    observer = client._observer
+    if observer is not None:
+        watch = observer.watch(name, client)
+        if watch is not None:
+            steps = watched(steps, watch)
+    if client._plain is not client:
+        return with_response(steps)  # type: ignore[return-value]
+    return steps
+
+
+def with_response(steps: Steps[T]) -> Steps[APIResponse[T]]:
+    """``steps``, returning their result in an `APIResponse` with the last HTTP response the
+    call received (a ``with_raw_response`` view)."""
+    last: list[Any] = [None, None]
+
+    def expand(step: Any) -> Steps[Any]:
+        value = yield step
+        if type(step) is Exchange and not value.is_redirect:
+            last[:] = [value, step.call.idempotency_key]
+        return value
+
+    result = yield from relay(steps, expand)
+    return APIResponse(last[0], result, last[1])
+
+
+def _deadline(step: Exchange, clock: Clock) -> float | None:
+    """When the body must be read by: the call's deadline, and ``read`` seconds after the
+    headers arrived (httpx's read timeout bounds each read; this bounds them all, so a server
+    trickling a byte at a time cannot stretch a call)."""
+    timeout = step.request.extensions.get("timeout")
+    read = timeout.get("read") if isinstance(timeout, dict) else None
+    until = step.deadline
+    if isinstance(read, (int, float)):
+        by_read = clock.monotonic() + read
+        until = by_read if until is None else min(until, by_read)
+    return until
+
+
+def _guard(chunk: bytes, size: int, limit: int, until: float | None, clock: Clock) -> int:
+    size += len(chunk)
+    if size > limit:
+        raise BodyTooLarge(limit)
+    if until is not None and clock.monotonic() > until:
+        raise httpx.ReadTimeout("the response body did not arrive in time")
+    return size
+
+
+class _GuardedStream(httpx.SyncByteStream):
+    """A response body that stops at the size limit and at the deadline."""
+
+    def __init__(self, inner: Any, clock: Clock, until: float | None, limit: int) -> None:
+        self._inner, self._clock, self._until, self._limit = inner, clock, until, limit
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = 0
+        for chunk in self._inner:
+            size = _guard(chunk, size, self._limit, self._until, self._clock)
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncGuardedStream(httpx.AsyncByteStream):
+    """`_GuardedStream` for the async client."""
+
+    def __init__(self, inner: Any, clock: Clock, until: float | None, limit: int) -> None:
+        self._inner, self._clock, self._until, self._limit = inner, clock, until, limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._inner:
+            size = _guard(chunk, size, self._limit, self._until, self._clock)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _keeps_body_unread(step: Exchange, response: httpx.Response) -> bool:
+    status = response.status_code
+    return (step.stream and 200 <= status < 300) or 300 <= status < 400
+
+
+def _refuse_awaitable(result: Any, step: Callback) -> None:
+    if hasattr(result, "__await__"):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # no "never awaited" warning on top of the error
+        raise TypeError(
+            f"{step.name} returned an awaitable, which aurous.Client cannot await: pass a plain "
+            "function, or use aurous.AsyncClient"
+        )
+
+
+class SyncDriver:
+    """Performs steps with blocking I/O through an ``httpx.Client``."""
+
+    __slots__ = ("clock", "http")
+
+    def __init__(self, http: httpx.Client, clock: Clock) -> None:
+        self.http = http
+        self.clock = clock
+
+    def run(self, steps: Steps[T]) -> T:
+        """Perform ``steps`` (already wrapped by the flow) until they return."""
+        driven = Driven(steps)
+        try:
+            while not driven.done:
+                try:
+                    value = self.perform(driven.step)
+                except Exception as exc:
+                    driven.advance(None, exc)
                 else:
-                    raise TypeError(f"not a step the driver can perform: {step!r:.80}")
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        steps.close()
+                    driven.advance(value)
+            return driven.result()
+        finally:
+            driven.close()
+
+    def perform(self, step: Any) -> Any:
+        kind = type(step)
+        if kind is Exchange:
+            return self.exchange(step)
+        if kind is Now:
+            return self.clock.monotonic()
+        if kind is Sleep:
+            self.clock.sleep(step.seconds)
+        elif kind is Blocking:
+            return step.fn(*step.args)
+        elif kind is Callback:
+            _refuse_awaitable(step.fn(*step.args), step)
+        elif kind is WaitFor:
+            self.wait_for(step)
+        elif kind is ReadChunks:
+            self.read_chunks(step)
+        elif kind is not Note:
+            raise TypeError(f"not a step the driver can perform: {step!r:.80}")
+        return None
+
+    def exchange(self, step: Exchange) -> httpx.Response:
+        response = self.http.send(step.request, stream=True, follow_redirects=False)
+        if _keeps_body_unread(step, response):
+            if not response.is_success:
+                response.close()
+            return response
+        until = _deadline(step, self.clock)
+        response.stream = _GuardedStream(response.stream, self.clock, until, step.max_bytes)
+        try:
+            response.read()
+        except (httpx.TransportError, httpx.DecodingError, BodyTooLarge) as exc:
+            raise UnreadBody(response, exc) from exc
+        finally:
+            response.close()
+        return response
+
+    def wait_for(self, step: WaitFor) -> None:
+        if isinstance(self.clock, SystemClock):
+            step.signal.wait(step.version, step.seconds)
+            return
+        # A manual clock moves only when someone sleeps: give the threads that may fire the
+        # signal a moment first, then let the time pass.
+        step.signal.wait(step.version, _MANUAL_CLOCK_GRACE)
+        if step.signal.version == step.version:
+            self.clock.sleep(step.seconds)
+
+    @staticmethod
+    def read_chunks(step: ReadChunks) -> None:
+        response = step.response
+        try:
+            for chunk in response.iter_bytes():
+                step.write(chunk)
+                if step.progress is not None:
+                    step.progress(len(chunk))
+        finally:
+            response.close()
 
 
-async def drive_async(transport: AsyncTransport, steps: Steps[T]) -> T:
-    """Perform ``steps`` (already wrapped by the flow) with ``await`` until they return."""
-    clock = transport.clock
-    value: Any
-    try:
-        step = next(steps)
-        while True:
-            try:
-                if isinstance(step, Send):
-                    value = await transport.send(step)
-                elif isinstance(step, Now):
-                    value = clock.monotonic()
-                elif isinstance(step, Sleep):
-                    await clock.asleep(step.seconds)
-                    value = None
-                elif isinstance(step, WaitFor):
-                    if isinstance(clock, SystemClock):
-                        await step.signal.wait_async(step.version, step.seconds)
-                    else:
-                        await step.signal.wait_async(step.version, _MANUAL_CLOCK_GRACE)
-                        if step.signal.version == step.version:
-                            await clock.asleep(step.seconds)
-                    value = None
-                elif isinstance(step, ReadChunks):
-                    await _aread_chunks(step)
-                    value = None
+class AsyncDriver:
+    """Performs steps with ``await`` through an ``httpx.AsyncClient``."""
+
+    __slots__ = ("clock", "http")
+
+    def __init__(self, http: httpx.AsyncClient, clock: Clock) -> None:
+        self.http = http
+        self.clock = clock
+
+    async def run(self, steps: Steps[T]) -> T:
+        """Perform ``steps`` (already wrapped by the flow) with ``await`` until they return."""
+        driven = Driven(steps)
+        try:
+            while not driven.done:
+                try:
+                    value = await self.perform(driven.step)
+                except Exception as exc:
+                    driven.advance(None, exc)
                 else:
-                    raise TypeError(f"not a step the driver can perform: {step!r:.80}")
-            except Exception as exc:
-                step = steps.throw(exc)
-            else:
-                step = steps.send(value)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
-    finally:
-        steps.close()
+                    driven.advance(value)
+            return driven.result()
+        finally:
+            driven.close()
+
+    async def perform(self, step: Any) -> Any:
+        kind = type(step)
+        if kind is Exchange:
+            return await self.exchange(step)
+        if kind is Now:
+            return self.clock.monotonic()
+        if kind is Sleep:
+            await self.clock.asleep(step.seconds)
+        elif kind is Blocking:
+            return await _to_thread(step.fn, *step.args)
+        elif kind is Callback:
+            result = step.fn(*step.args)
+            if hasattr(result, "__await__"):
+                await result
+        elif kind is WaitFor:
+            await self.wait_for(step)
+        elif kind is ReadChunks:
+            await self.read_chunks(step)
+        elif kind is not Note:
+            raise TypeError(f"not a step the driver can perform: {step!r:.80}")
+        return None
+
+    async def exchange(self, step: Exchange) -> httpx.Response:
+        response = await self.http.send(step.request, stream=True, follow_redirects=False)
+        if _keeps_body_unread(step, response):
+            if not response.is_success:
+                await response.aclose()
+            return response
+        until = _deadline(step, self.clock)
+        response.stream = _AsyncGuardedStream(response.stream, self.clock, until, step.max_bytes)
+        try:
+            await response.aread()
+        except (httpx.TransportError, httpx.DecodingError, BodyTooLarge) as exc:
+            raise UnreadBody(response, exc) from exc
+        finally:
+            await response.aclose()
+        return response
+
+    async def wait_for(self, step: WaitFor) -> None:
+        if isinstance(self.clock, SystemClock):
+            await step.signal.wait_async(step.version, step.seconds)
+            return
+        await step.signal.wait_async(step.version, _MANUAL_CLOCK_GRACE)
+        if step.signal.version == step.version:
+            await self.clock.asleep(step.seconds)
+
+    @staticmethod
+    async def read_chunks(step: ReadChunks) -> None:
+        response = step.response
+        pending = bytearray()
+
+        async def write() -> None:
+            # ``progress`` hears of bytes once they are written: a body cut off mid-stream is
+            # resumed from what is on disk.
+            data = bytes(pending)
+            pending.clear()
+            await _to_thread(step.write, data)
+            if step.progress is not None:
+                result = step.progress(len(data))
+                if hasattr(result, "__await__"):
+                    await result
+
+        try:
+            try:
+                async for chunk in response.aiter_bytes():
+                    pending += chunk
+                    if len(pending) >= _WRITE_BATCH:
+                        await write()
+            except (httpx.TransportError, httpx.DecodingError):
+                if pending:
+                    await write()  # what arrived is good: a resume starts after it
+                raise
+            if pending:
+                await write()
+        finally:
+            await response.aclose()
 
 
-def _read_chunks(step: ReadChunks) -> None:
-    try:
-        for chunk in step.response.iter_bytes():
-            step.sink(chunk)
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise _stream_error(exc, step.response) from exc
-    finally:
-        step.response.close()
+async def _to_thread(fn: Any, *args: Any) -> Any:
+    # Deferred: a program using only the sync client never loads asyncio (an event loop is
+    # running here, so this is a lookup).
+    import asyncio
 
-
-async def _aread_chunks(step: ReadChunks) -> None:
-    try:
-        async for chunk in step.response.aiter_bytes():
-            step.sink(chunk)
-    except (httpx.TransportError, httpx.DecodingError) as exc:
-        raise _stream_error(exc, step.response) from exc
-    finally:
-        await step.response.aclose()
-
-
-def _stream_error(exc: Exception, response: httpx.Response) -> APIConnectionError:
-    """A body that broke off mid-stream surfaces as the SDK's connection error, like a send."""
-    request = response.request
-    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    return cls(
-        f"reading the body of {request.method} {request.url} failed: {type(exc).__name__}: {exc}",
-        request=request,
-    )
+    return await asyncio.to_thread(fn, *args)

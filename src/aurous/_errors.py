@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -72,6 +73,11 @@ class APIConnectionError(AurousError):
         self.idempotency_key = idempotency_key
         """The ``Idempotency-Key`` sent; retry with it to resume without a duplicate."""
 
+    def __str__(self) -> str:
+        if self.idempotency_key and self.idempotency_key not in self.message:
+            return f"{self.message} [idempotency_key: {self.idempotency_key}]"
+        return self.message
+
 
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
@@ -133,6 +139,9 @@ class APIStatusError(AurousError):
             text += f" (param: {self.param})"
         if self.request_id:
             text += f" [request_id: {self.request_id}]"
+        if self.idempotency_key:
+            # What recovers a create: sending it again with this key replays, never re-bills.
+            text += f" [idempotency_key: {self.idempotency_key}]"
         return text
 
     def __repr__(self) -> str:
@@ -180,9 +189,11 @@ class RateLimitError(APIStatusError):
         if raw is None:
             return None
         try:
-            return max(0.0, float(raw))
+            value = float(raw)
         except ValueError:
             return None
+        # NaN or infinity is no instruction (the API sends whole seconds, at least 1).
+        return max(0.0, value) if math.isfinite(value) else None
 
 
 class ServerError(APIStatusError):
@@ -372,3 +383,12 @@ def error_from_response(
         body=body,
         idempotency_key=idempotency_key,
     )
+
+
+# Tracebacks and reprs name the classes where users import them (``aurous.NotFoundError``, as
+# openai-python's read ``openai.NotFoundError``), not this private module.
+for _name in __all__:
+    _cls = globals()[_name]
+    if isinstance(_cls, type):
+        _cls.__module__ = "aurous"
+del _name, _cls

@@ -1,13 +1,15 @@
 """What happens to every `Call` between a method and the wire: pacing, retries, reading the answer.
 
 `Flow.wrap` wraps a method's steps once, the way httpx's ``sync_auth_flow`` wraps an ``auth_flow``:
-each `Call` the method yields becomes one or more `Send` attempts, preceded by the waits the
-client's `Pacer` asks for and separated by the waits the `RetryPolicy` asks for; every other step
-passes through untouched. Methods, helpers and the batch therefore never deal with rate limits or
+each `Call` the method yields becomes one or more attempts (`Transport.attempt`: the `Exchange`
+steps of one request and its redirects), preceded by the waits the client's `Pacer` asks for and
+separated by the waits the retry policy (`aurous._retry`) asks for; every other step passes
+through untouched. Methods, helpers and the batch therefore never deal with rate limits or
 retries themselves, and both clients share this code: only the driver differs.
 
 A call with a ``deadline`` never runs past it: each attempt's timeout is cut to the time left,
-and no wait (backoff, ``Retry-After``, pacing) is started that would end after it.
+and no wait (backoff, ``Retry-After``, pacing) is started that would end after it. A per-call
+``timeout`` given as a number sets that deadline (`Call.total_timeout`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from ._call import Call
 from ._clock import Clock
 from ._errors import APIStatusError, AurousError, RateLimitError
 from ._pacing import Bucket, Gate, Pacer, figures_of
-from ._retry import RetryPolicy, rate_limit_delay
-from ._steps import Send, Sleep, Step, Steps, WaitFor, perform, relay
+from ._retry import rate_limit_delay, retry_delay
+from ._steps import Sleep, Step, Steps, WaitFor, perform, relay
+from ._transport import Transport
 
 __all__ = ["Flow", "capped_timeout"]
 
@@ -54,12 +57,6 @@ def _new_key() -> str:
     return str(uuid.uuid4())
 
 
-def _rate_limit_wait(error: RateLimitError, times: int) -> float:
-    """The wait a 429 asks for, but never so short that a server answering ``Retry-After: 0``
-    gets hammered: at least 50 ms, doubling with each 429 in a row, up to a second."""
-    return max(rate_limit_delay(error, times), min(1.0, 0.05 * 2.0 ** (times - 1)))
-
-
 class Flow:
     """How one client turns calls into attempts: its clock, defaults, retry policy and pacer."""
 
@@ -68,28 +65,27 @@ class Flow:
         "max_rate_limit_wait",
         "max_retries",
         "pacer",
-        "policy",
         "timeout",
+        "transport",
         "wall",
     )
 
     def __init__(
         self,
         *,
+        transport: Transport,
         clock: Clock,
         timeout: httpx.Timeout,
         max_retries: int,
         max_rate_limit_wait: float,
         pacer: Pacer | None,
     ) -> None:
+        self.transport = transport
         self.clock = clock
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_rate_limit_wait = max_rate_limit_wait
         self.pacer = pacer
-        self.policy = RetryPolicy(
-            retry_rate_limits=pacer is None, max_rate_limit_wait=max_rate_limit_wait
-        )
         self.wall: Callable[[], float] = time.time
         self.set_clock(clock)
 
@@ -114,16 +110,19 @@ class Flow:
         options = call.options
         max_retries = options.get("max_retries", self.max_retries)
         base_timeout = self.timeout if call.timeout is None else call.timeout
+        if call.total_timeout is not None:
+            total_end = self.clock.monotonic() + call.total_timeout
+            call.deadline = total_end if call.deadline is None else min(call.deadline, total_end)
         waits = _Waits(self, call)
-        retry_state = None
-        attempt = limited = 0
+        attempt = limited = failures = 0
         while True:
             admission = None if self.pacer is None else (yield from self._admit(call, waits))
             attempt += 1
-            remaining = None if call.deadline is None else call.deadline - self.clock.monotonic()
+            deadline = call.deadline
+            remaining = None if deadline is None else deadline - self.clock.monotonic()
             try:
-                response: httpx.Response = yield Send(
-                    call, attempt, capped_timeout(base_timeout, remaining)
+                response: httpx.Response = yield from self.transport.attempt(
+                    call, attempt, capped_timeout(base_timeout, remaining), deadline
                 )
             except AurousError as error:
                 if admission is not None and isinstance(error, RateLimitError):
@@ -133,10 +132,13 @@ class Flow:
                     continue
                 if admission is not None:
                     admission.failed(error)
-                retry_state = retry_state or self.policy.start(call, max_retries)
-                delay = self.policy.next_delay(retry_state, error)
-                reason = "rate_limit" if isinstance(error, RateLimitError) else "backoff"
-                yield from waits.sleep(delay, reason, error)
+                failures += 1
+                delay = retry_delay(
+                    error, call, failures, max_retries, rate_limits=self.pacer is None
+                )
+                if delay is None or (isinstance(error, RateLimitError) and not waits.fits(delay)):
+                    raise
+                yield from waits.retry(delay, error, failures, max_retries)
                 continue
             except BaseException:
                 # Cancelled or interrupted mid-request: give the reservations back.
@@ -160,12 +162,12 @@ class Flow:
     ) -> Steps[None]:
         """Wait before sending again after a 429; raise ``error`` when that does not fit."""
         admission.rate_limited(error)
-        delay = _rate_limit_wait(error, times)
+        delay = rate_limit_delay(error, times)
         if max_retries == 0 or not waits.fits(delay):
             raise error
         if admission.gate is not None and error.code == _CONCURRENCY_CODE:
             return  # the gate holds the retry until a slot frees or a probe is due
-        yield from waits.sleep(delay, "rate_limit", error)
+        yield from waits.rate_limit(delay, error)
 
     def _admit(self, call: Call[Any], waits: _Waits) -> Steps[_Admission]:
         """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""
@@ -187,7 +189,7 @@ class Flow:
                     break
                 start = clock.monotonic()
                 waits.log(seconds, "a free concurrency slot")
-                yield WaitFor(pacer.signal, version, seconds)
+                yield WaitFor(pacer.signal, version, seconds, "concurrency")
                 waits.spent(clock.monotonic() - start)
         bucket = pacer.bucket(call.route)
         with pacer.lock:
@@ -195,7 +197,7 @@ class Flow:
         # A wait that does not fit the budget is skipped: the request goes, the server decides.
         if delay > 0 and waits.fits(delay):
             waits.log(delay, call.route)
-            yield Sleep(delay, "rate_limit")
+            yield Sleep(delay, "rate_limit", call.route)
             waits.spent(delay)
         return _Admission(self, pacer, bucket, gate)
 
@@ -276,16 +278,44 @@ class _Waits:
     def spent(self, seconds: float) -> None:
         self._rate_limit_waited += max(0.0, seconds)
 
-    def sleep(self, seconds: float, reason: Any, error: AurousError) -> Steps[None]:
-        """Sleep before another attempt, unless that would run past the call's deadline."""
+    def retry(
+        self, delay: float, error: AurousError, attempt: int, max_retries: int
+    ) -> Steps[None]:
+        """Back off before attempt ``attempt + 1``, unless that would run past the deadline."""
         deadline = self._call.deadline
-        if deadline is not None and self._flow.clock.monotonic() + seconds > deadline:
+        if deadline is not None and self._flow.clock.monotonic() + delay > deadline:
             raise error
-        if reason == "rate_limit":
-            self.log(seconds, self._call.route)
-            self.spent(seconds)
-        yield Sleep(seconds, reason)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info(
+                "retrying after %s (attempt %d of %d, waiting %.2fs)",
+                type(error).__name__,
+                attempt,
+                max_retries + 1,
+                delay,
+                extra={
+                    "attempt": attempt,
+                    "wait_seconds": delay,
+                    "error_type": type(error).__name__,
+                    "idempotency_key": self._call.idempotency_key,
+                },
+            )
+        if isinstance(error, RateLimitError):
+            self.spent(delay)
+            yield Sleep(delay, "rate_limit", error)
+        else:
+            yield Sleep(delay, "backoff", error)
+
+    def rate_limit(self, delay: float, error: RateLimitError) -> Steps[None]:
+        """Wait out a 429 before sending again (the caller checked that it `fits`)."""
+        self.log(delay, self._call.route)
+        self.spent(delay)
+        yield Sleep(delay, "rate_limit", error)
 
     def log(self, seconds: float, what: str) -> None:
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("waiting %.2fs for %s", seconds, what)
+            logger.debug(
+                "waiting %.2fs for %s",
+                seconds,
+                what,
+                extra={"wait_seconds": seconds, "waiting_for": what},
+            )

@@ -11,16 +11,30 @@ checker show the parameters. Arguments are checked against that signature before
 from __future__ import annotations
 
 import abc
+import collections.abc
 import functools
 import importlib
 import inspect
+import types
 import typing
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, Generic, TypeVar, get_args, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    overload,
+)
 
 from typing_extensions import ParamSpec, Self
 
 from ._drivers import run_async, run_sync
+from ._response import APIResponse
 from ._steps import Steps
 from ._validation import argument_checker, public_signature
 
@@ -34,6 +48,8 @@ __all__ = [
     "Namespace",
     "NamespaceAttribute",
     "Operation",
+    "RawAsync",
+    "RawSync",
     "Sync",
     "namespace",
     "operation",
@@ -58,6 +74,17 @@ class Sync(Mode):
 
 class Async(Mode):
     pass
+
+
+class RawSync(Mode):
+    """A sync client's ``with_raw_response`` view: methods return `aurous.APIResponse`."""
+
+
+class RawAsync(Mode):
+    """An async client's ``with_raw_response`` view."""
+
+
+_UNIONS = (Union, types.UnionType)
 
 
 class Namespace(Generic[M]):
@@ -123,14 +150,18 @@ def namespace(cls: type[Namespace[Any]] | str) -> Any:
 
 
 class Method(abc.ABC, Generic[P]):
-    """Base of the method descriptors: the public signature, the argument check, caching.
+    """Base of the method descriptors: the public signature, the argument check, binding.
 
     The signature and the check are built on first use (annotations name models whose modules
     import this one), then shared by every client. A bound method is built once per namespace
-    instance and stored on it, so later lookups do not come back here.
+    instance and stored on it, so later lookups do not come back here. Subclasses say only how
+    what the method's body returns is run: `Operation` runs steps, `PagedOperation` builds a
+    page, `BatchOperation` runs a batch.
     """
 
     _fn: Callable[..., Any]
+    _awaited = True
+    """Whether the async form is a coroutine function (a list's `AsyncPager` is not)."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self._fn = fn
@@ -138,6 +169,7 @@ class Method(abc.ABC, Generic[P]):
         self._owner: type[Any] = object
         self._signature: inspect.Signature | None = None
         self._checks: dict[type[Any], Callable[..., None]] = {}
+        self._callbacks: tuple[str, ...] | None = None
         functools.update_wrapper(self, fn)
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
@@ -167,6 +199,14 @@ class Method(abc.ABC, Generic[P]):
             )
         return check
 
+    def callbacks(self) -> tuple[str, ...]:
+        """The parameters that take a callback (``on_update``, ``on_progress``)."""
+        if self._callbacks is None:
+            self._callbacks = tuple(
+                p.name for p in self.signature().parameters.values() if _takes_callable(p)
+            )
+        return self._callbacks
+
     @property
     def __signature__(self) -> inspect.Signature:
         """The signature callers see (``help(aurous.Client.images.create)``)."""
@@ -175,9 +215,53 @@ class Method(abc.ABC, Generic[P]):
             return_annotation=self._returns(signature.return_annotation, is_async=False)
         )
 
+    # ---- how the body's return value is run (one per kind of method) --------------------------
     @abc.abstractmethod
+    def _run_sync(self, client: _BaseClient[Any, Any], made: Any, name: str) -> Any:
+        """The sync method's result, given what ``fn`` returned; ``name`` is the call's
+        (``"images.create"``), for whoever observes it."""
+
+    @abc.abstractmethod
+    def _run_async(self, client: _BaseClient[Any, Any], made: Any, name: str) -> Any:
+        """The async method's result (awaited if `_awaited`), given what ``fn`` returned."""
+
+    # ---- binding -------------------------------------------------------------------------------
     def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
         """The method of ``inst``'s client: a function (sync) or a coroutine function (async)."""
+        fn = self._fn
+        client = inst._client
+        check = self.checker(type(inst))
+        name = f"{getattr(type(inst), '_path', '') or type(inst).__name__}.{self._name}"
+        if client._is_async:
+            run_async = self._run_async
+            if self._awaited:
+
+                async def amethod(*args: Any, **kwargs: Any) -> Any:
+                    check(*args, **kwargs)
+                    return await run_async(client, fn(inst, *args, **kwargs), name)
+
+                return self._finish(amethod, inst)
+
+            def pmethod(*args: Any, **kwargs: Any) -> Any:
+                check(*args, **kwargs)
+                return run_async(client, fn(inst, *args, **kwargs), name)
+
+            return self._finish(pmethod, inst)
+
+        run_sync = self._run_sync
+        callbacks = self.callbacks()
+        if callbacks:
+            checked = check
+
+            def check(*args: Any, **kwargs: Any) -> None:
+                checked(*args, **kwargs)
+                _refuse_coroutine_callbacks(kwargs, callbacks)
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            check(*args, **kwargs)
+            return run_sync(client, fn(inst, *args, **kwargs), name)
+
+        return self._finish(method, inst)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Reached through the class (``aurous.Client.images.create``): there is no client yet.
@@ -200,6 +284,29 @@ class Method(abc.ABC, Generic[P]):
         )
         inst.__dict__[self._name] = method
         return method
+
+
+def _takes_callable(param: inspect.Parameter) -> bool:
+    """Whether ``param``'s annotation is a callable (possibly optional, or a union of them)."""
+    annotation = param.annotation
+    options = get_args(annotation) if get_origin(annotation) in _UNIONS else (annotation,)
+    return any(get_origin(option) is collections.abc.Callable for option in options)
+
+
+def _refuse_coroutine_callbacks(kwargs: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        value = kwargs.get(name)
+        if value is not None and _is_coroutine_function(value):
+            raise TypeError(
+                f"{name} is a coroutine function, which aurous.Client cannot await: pass a plain "
+                "function, or use aurous.AsyncClient (which awaits it)"
+            )
+
+
+def _is_coroutine_function(value: Any) -> bool:
+    return inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(
+        getattr(value, "__call__", None)  # noqa: B004 - an object whose __call__ is async
+    )
 
 
 def _steps_result(returned: Any) -> Any:
@@ -225,28 +332,22 @@ class Operation(Method[P], Generic[P, T]):
     def __get__(
         self, inst: Namespace[Async], owner: type[Any]
     ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    @overload
+    def __get__(
+        self, inst: Namespace[RawSync], owner: type[Any]
+    ) -> Callable[P, APIResponse[T]]: ...
+    @overload
+    def __get__(
+        self, inst: Namespace[RawAsync], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, APIResponse[T]]]: ...
     def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
         if inst is None:
             return self
         return self._bind(inst)
 
-    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
-        fn = self._fn
-        client = inst._client
-        check = self.checker(type(inst))
-        if client._is_async:
-
-            async def amethod(*args: Any, **kwargs: Any) -> Any:
-                check(*args, **kwargs)
-                return await run_async(client, fn(inst, *args, **kwargs))
-
-            return self._finish(amethod, inst)
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            check(*args, **kwargs)
-            return run_sync(client, fn(inst, *args, **kwargs))
-
-        return self._finish(method, inst)
+    # The drivers' entry points themselves: one frame less in every traceback.
+    _run_sync = staticmethod(run_sync)  # type: ignore[assignment]
+    _run_async = staticmethod(run_async)  # type: ignore[assignment]
 
 
 def operation(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Operation[P, T]:

@@ -9,16 +9,28 @@ in `aurous.pagination`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
-from typing import Any, Concatenate, Generic, TypeVar, overload
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, TypeVar, overload
 
 from typing_extensions import ParamSpec, Self
 
 from ._call import Call
-from ._drivers import run_sync
-from ._operations import Async, Method, Namespace, Sync
+from ._drivers import run_async, run_sync
+from ._operations import Async, Method, Namespace, RawAsync, RawSync, Sync
+from ._response import APIResponse
 from ._types import RequestOptions
-from .pagination import AsyncPager, BasePage, CursorPage, EventPage, SyncPage, TokenPage
+from .pagination import (
+    AsyncPage,
+    AsyncPager,
+    BasePage,
+    CursorPage,
+    EventPage,
+    SyncPage,
+    TokenPage,
+)
+
+if TYPE_CHECKING:
+    from ._client import _BaseClient
 
 __all__ = [
     "CursorPage",
@@ -66,6 +78,8 @@ def page_request(
 class PagedOperation(Method[P], Generic[P, T]):
     """Descriptor for list methods: a lazily auto-paging page (sync) or pager (async)."""
 
+    _awaited = False  # ``aclient.images.list()`` is iterated with ``async for``, not awaited
+
     def __init__(self, fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> None:
         super().__init__(fn)
 
@@ -79,30 +93,39 @@ class PagedOperation(Method[P], Generic[P, T]):
     def __get__(self, inst: Namespace[Sync], owner: type[Any]) -> Callable[P, SyncPage[T]]: ...
     @overload
     def __get__(self, inst: Namespace[Async], owner: type[Any]) -> Callable[P, AsyncPager[T]]: ...
+    @overload
+    def __get__(
+        self, inst: Namespace[RawSync], owner: type[Any]
+    ) -> Callable[P, APIResponse[SyncPage[T]]]: ...
+    @overload
+    def __get__(
+        self, inst: Namespace[RawAsync], owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, APIResponse[AsyncPage[T]]]]: ...
     def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
         if inst is None:
             return self
         return self._bind(inst)
 
-    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
-        fn = self._fn
-        client = inst._client
-        check = self.checker(type(inst))
+    def _run_sync(self, client: _BaseClient[Any, Any], made: PageRequest[T], name: str) -> Any:
+        first = made.call
+        fetched = run_sync(client, first.__iter__(), name)
+        if isinstance(fetched, APIResponse):  # a ``with_raw_response`` view
+            page = SyncPage(client._plain, first, fetched.parse(), name)
+            return APIResponse(fetched.http_response, page, None)
+        return SyncPage(client, first, fetched, name)
 
-        if client._is_async:
+    def _run_async(self, client: _BaseClient[Any, Any], made: PageRequest[T], name: str) -> Any:
+        if client._plain is not client:
+            return _raw_first_page(client, made.call, name)
+        return AsyncPager(client, made.call, name)
 
-            def pager(*args: Any, **kwargs: Any) -> Any:
-                check(*args, **kwargs)
-                return AsyncPager(client, fn(inst, *args, **kwargs).call)
 
-            return self._finish(pager, inst)
-
-        def method(*args: Any, **kwargs: Any) -> Any:
-            check(*args, **kwargs)
-            first = fn(inst, *args, **kwargs).call
-            return SyncPage(client, first, run_sync(client, first.__iter__()))
-
-        return self._finish(method, inst)
+async def _raw_first_page(
+    client: _BaseClient[Any, Any], call: Call[Any], name: str
+) -> APIResponse[Any]:
+    fetched: APIResponse[Any] = await run_async(client, call.__iter__(), name)
+    page = AsyncPage(client._plain, call, fetched.parse(), name)
+    return APIResponse(fetched.http_response, page, None)
 
 
 def paginated(fn: Callable[Concatenate[Any, P], PageRequest[T]]) -> PagedOperation[P, T]:

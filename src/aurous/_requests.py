@@ -168,6 +168,7 @@ def cancel_call(generation_id: str, options: RequestOptions) -> Call[Generation]
         Generation,
         options,
         path={"generation_id": generation_id},
+        retry_safe=True,  # cancelling a cancelled generation is a no-op
     )
 
 
@@ -196,7 +197,7 @@ def estimate_call(
     """The estimate ``POST route``: the same body and checks as the create, nothing billed."""
     body, options, _ = split_args(args)
     check(body)
-    return request("POST", route, Estimate, options, json=body)
+    return request("POST", route, Estimate, options, json=body, retry_safe=True)
 
 
 def check_image_body(body: dict[str, Any]) -> None:

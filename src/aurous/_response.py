@@ -6,10 +6,13 @@ import dataclasses
 import math
 import time
 from collections.abc import Mapping
+from typing import Generic, TypeVar
 
 import httpx
 
-__all__ = ["RateLimit", "ResponseInfo"]
+__all__ = ["APIResponse", "RateLimit", "ResponseInfo"]
+
+T = TypeVar("T")
 
 
 def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
@@ -18,9 +21,12 @@ def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
         if raw is None:
             continue
         try:
-            return int(float(raw.strip()))
+            value = float(raw.strip())
         except ValueError:
             continue
+        if math.isfinite(value):
+            # Absurd figures (``inf``, ``1e999``) are no figures: pacing cannot plan with them.
+            return int(value)
     return None
 
 
@@ -99,3 +105,64 @@ class ResponseInfo:
             url=str(response.request.url),
             idempotency_key=idempotency_key,
         )
+
+
+class APIResponse(Generic[T]):
+    """What a call made through ``client.with_raw_response`` returns: the HTTP response behind
+    the result, and the result itself (`parse`).
+
+    >>> raw = client.with_raw_response.images.create(prompt="a lighthouse at dusk")
+    >>> raw.status_code, raw.request_id, raw.rate_limit.remaining
+    >>> generation = raw.parse()
+
+    For methods that send several requests (``create_and_wait``, ``download``), the response is
+    the last one the call received; ``http_response`` is ``None`` when it sent none (``wait`` on a
+    generation that had already finished).
+    """
+
+    __slots__ = ("_result", "http_response", "idempotency_key")
+
+    def __init__(
+        self, http_response: httpx.Response | None, result: T, idempotency_key: str | None
+    ) -> None:
+        self.http_response = http_response
+        """The ``httpx.Response`` itself (its body already read, unless it was streamed)."""
+        self.idempotency_key = idempotency_key
+        """The ``Idempotency-Key`` sent with the request, if any."""
+        self._result = result
+
+    def parse(self) -> T:
+        """The call's result: what the method returns without ``with_raw_response``."""
+        return self._result
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status (``None`` when no request was sent)."""
+        return self.http_response.status_code if self.http_response is not None else None
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers (empty when no request was sent)."""
+        return self.http_response.headers if self.http_response is not None else httpx.Headers()
+
+    @property
+    def request_id(self) -> str | None:
+        """The ``Aurous-Request-Id``; quote it when contacting support."""
+        value: str | None = self.headers.get("aurous-request-id")
+        return value
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The rate-limit figures reported with the response."""
+        return RateLimit.from_headers(self.headers)
+
+    @property
+    def replayed(self) -> bool:
+        """True when the server replayed a stored idempotent response."""
+        value: str = self.headers.get("aurous-idempotent-replayed", "")
+        return value.lower() == "true"
+
+    def __repr__(self) -> str:
+        request = self.http_response.request if self.http_response is not None else None
+        what = f"{request.method} {request.url.path}" if request is not None else "no request"
+        return f"<APIResponse [{self.status_code}] {what}>"

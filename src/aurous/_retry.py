@@ -1,22 +1,30 @@
-"""The retry policy: which failures are retried and how long to wait, for both clients.
+"""The retry policy: which failures are retried, and how long to wait first.
 
-One tenacity configuration decides; `aurous._flow` asks it only after an attempt failed, so a call
-that succeeds first time builds no retry state at all. The waiting itself is a `Sleep` step, so
-the emulator's manual clock and the async client sleep exactly like the sync one.
+Plain functions, asked by `aurous._flow` after an attempt failed. Retryability is decided
+first: an error that is never retried (a 404, a 400) raises straight from the flow, with no
+retry machinery in its traceback. The waiting itself is a `Sleep` step, so the emulator's manual
+clock and the async client wait exactly like the sync one.
 
-Retried: connection errors and timeouts, 5xx, 409 ``idempotency_key_in_use`` — but a request
-that is not safe to repeat (a POST without an idempotency key) only when it certainly never
-reached the server. A 429 is retried here only when the client does not pace itself
-(``pacing=False``); otherwise `aurous._pacing` waits for it, without spending ``max_retries``.
+The schedule is the one the API documents for its clients (docs/guides/retries.md):
+
+- 5xx, connection errors and timeouts: exponential backoff with jitter, 1 s → 2 s → 4 s → 8 s …,
+  capped at 30 s; each wait is drawn from ±20 % around its step.
+- 409 ``idempotency_key_in_use`` (the first request with the key is still being processed):
+  0.5 s, doubling, up to 8 s.
+- 429: ``Retry-After``; without it, until the bucket's reset; without either, 1 s.
+
+Why not tenacity: its retry loop owns the sleeping (it calls ``sleep`` itself), but here a wait is
+a step the method yields, so the loop must live in the flow; driving tenacity's state machine from
+outside meant using its internals, and put its frames (and ``concurrent.futures``') in every
+traceback. What tenacity would decide here fits in the functions below.
 """
 
 from __future__ import annotations
 
-import logging
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
-from ._constants import INITIAL_BACKOFF, MAX_BACKOFF
 from ._errors import (
     APIConnectionError,
     AurousError,
@@ -26,13 +34,30 @@ from ._errors import (
 )
 
 if TYPE_CHECKING:
-    import tenacity
-
     from ._call import Call
 
-__all__ = ["RetryPolicy", "backoff_delay", "never_sent", "rate_limit_delay"]
+__all__ = [
+    "BACKOFF_CAP",
+    "CONFLICT_BACKOFF_CAP",
+    "backoff_delay",
+    "conflict_delay",
+    "never_sent",
+    "rate_limit_delay",
+    "retry_delay",
+]
 
-logger = logging.getLogger("aurous")
+BACKOFF_START = 1.0
+BACKOFF_CAP = 30.0
+CONFLICT_BACKOFF_START = 0.5
+CONFLICT_BACKOFF_CAP = 8.0
+JITTER = 0.2
+"""Each backoff wait is drawn from ±20 % around its step, so many clients that failed together
+do not all come back at the same instant."""
+BARE_RATE_LIMIT_WAIT = 1.0
+"""A 429 with neither ``Retry-After`` nor a reset header waits this long (errors.md §4.1)."""
+_MIN_RATE_LIMIT_WAIT = 0.25
+"""A 429 asking for no wait (``Retry-After: 0``) still waits this long, doubling with each 429 in
+a row up to `BARE_RATE_LIMIT_WAIT`: otherwise such a server would be hammered."""
 
 
 def never_sent(error: BaseException) -> bool:
@@ -40,114 +65,57 @@ def never_sent(error: BaseException) -> bool:
     return isinstance(error, APIConnectionError) and getattr(error, "_never_sent", False)
 
 
+def _jittered(step: float, cap: float) -> float:
+    return min(cap, step * random.uniform(1 - JITTER, 1 + JITTER))
+
+
 def backoff_delay(attempt: int) -> float:
-    """Exponential backoff with jitter: 0.5 s doubling, capped at 8 s, then 50–100 % of that."""
-    base = min(MAX_BACKOFF, INITIAL_BACKOFF * (2.0 ** max(0, attempt - 1)))
-    return float(base * (0.5 + random.random() / 2))
+    """The wait after failed attempt number ``attempt`` (1-based): 1, 2, 4, 8 … s, ±20 %, ≤ 30 s."""
+    return _jittered(min(BACKOFF_CAP, BACKOFF_START * 2.0 ** max(0, attempt - 1)), BACKOFF_CAP)
 
 
-def rate_limit_delay(error: RateLimitError, attempt: int) -> float:
-    """How long a 429 asks to wait: ``Retry-After``, else until the bucket resets, else backoff.
+def conflict_delay(attempt: int) -> float:
+    """The wait after the ``attempt``-th 409 ``idempotency_key_in_use``: 0.5 s doubling to 8 s."""
+    step = min(CONFLICT_BACKOFF_CAP, CONFLICT_BACKOFF_START * 2.0 ** max(0, attempt - 1))
+    return _jittered(step, CONFLICT_BACKOFF_CAP)
 
-    The server's ``Retry-After`` is honoured whatever its size; the caller decides whether that
-    fits its wait budget.
+
+def rate_limit_delay(error: RateLimitError, times: int = 1) -> float:
+    """How long the ``times``-th 429 in a row asks to wait.
+
+    ``Retry-After`` (honoured whatever its size: the caller decides whether it fits its budget),
+    else until the bucket resets, else 1 s; never less than a floor that doubles with each 429
+    in a row, so a server answering ``Retry-After: 0`` is not hammered.
     """
+    floor = min(BARE_RATE_LIMIT_WAIT, _MIN_RATE_LIMIT_WAIT * 2.0 ** max(0, times - 1))
     if error.retry_after is not None:
-        return error.retry_after
+        return max(error.retry_after, floor)
     until_reset = error.rate_limit.seconds_until_reset()
-    if until_reset is not None:
-        return until_reset
-    return backoff_delay(attempt)
+    if until_reset is not None and math.isfinite(until_reset):
+        return max(until_reset, floor)
+    return BARE_RATE_LIMIT_WAIT
 
 
-class RetryPolicy:
-    """The client's retry decisions (one object, shared by its calls and its sync/async forms).
+def retry_delay(
+    error: AurousError, call: Call[Any], attempt: int, max_retries: int, *, rate_limits: bool
+) -> float | None:
+    """Seconds to wait before sending ``call`` again after ``error`` ended attempt ``attempt``;
+    ``None`` when it is not retried.
 
-    Per-call facts (the call, its ``max_retries``) travel in the tenacity state, so the single
-    ``tenacity.Retrying`` built here serves every call of the client concurrently.
+    ``rate_limits``: whether a 429 is retried here (only when the client does not pace itself;
+    a pacing client waits for limits without spending retries).
     """
-
-    def __init__(self, *, retry_rate_limits: bool, max_rate_limit_wait: float) -> None:
-        self.retry_rate_limits = retry_rate_limits
-        self.max_rate_limit_wait = max_rate_limit_wait
-        self._machine: tenacity.Retrying | None = None
-
-    @property
-    def _retrying(self) -> tenacity.Retrying:
-        # Built on the first failure: a client whose calls succeed never imports tenacity (nor
-        # the asyncio it imports). Two threads failing at once may both build one: either serves.
-        if self._machine is None:
-            import tenacity
-
-            self._machine = tenacity.Retrying(
-                retry=self._retry,
-                wait=self._wait,
-                stop=self._stop,
-                before_sleep=self._log,
-                reraise=True,
-            )
-        return self._machine
-
-    def should_retry(self, error: BaseException, call: Call[Any]) -> bool:
-        if isinstance(error, RateLimitError):
-            # Refused before doing anything, so safe to repeat; but never wait past the budget.
-            return self.retry_rate_limits and rate_limit_delay(error, 1) <= self.max_rate_limit_wait
-        if never_sent(error):
-            return True
-        if not call.retry_safe:
-            return False
-        return isinstance(error, (APIConnectionError, ServerError, IdempotencyKeyInUseError))
-
-    def start(self, call: Call[Any], max_retries: int) -> tenacity.RetryCallState:
-        """The retry state of one call, created when its first attempt failed."""
-        # tenacity keeps (thread-local) statistics that its strategies update; start them.
-        import tenacity  # deferred: see _retrying
-
-        self._retrying.begin()
-        return tenacity.RetryCallState(
-            self._retrying, fn=None, args=(), kwargs={"call": call, "max_retries": max_retries}
-        )
-
-    def next_delay(self, state: tenacity.RetryCallState, error: AurousError) -> float:
-        """Seconds to wait before the next attempt after ``error``; raises ``error`` if none is due."""
-        import tenacity  # deferred: see _retrying
-
-        state.set_exception((type(error), error, error.__traceback__))
-        action = self._retrying.iter(state)
-        if not isinstance(action, tenacity.DoSleep):
-            raise error  # pragma: no cover - tenacity re-raises the error itself
-        state.prepare_for_next_attempt()
-        return float(action)
-
-    # ---- tenacity strategies -----------------------------------------------------------------
-    def _retry(self, state: tenacity.RetryCallState) -> bool:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        return error is not None and self.should_retry(error, state.kwargs["call"])
-
-    @staticmethod
-    def _wait(state: tenacity.RetryCallState) -> float:
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        if isinstance(error, RateLimitError):
-            return rate_limit_delay(error, state.attempt_number)
-        return backoff_delay(state.attempt_number)
-
-    @staticmethod
-    def _stop(state: tenacity.RetryCallState) -> bool:
-        return bool(state.attempt_number > state.kwargs["max_retries"])
-
-    @staticmethod
-    def _log(state: tenacity.RetryCallState) -> None:
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        outcome = state.outcome
-        error = outcome.exception() if outcome is not None and outcome.failed else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        logger.info(
-            "retrying after %s (attempt %d of %d, waiting %.2fs)",
-            type(error).__name__,
-            state.attempt_number,
-            state.kwargs["max_retries"] + 1,
-            wait,
-        )
+    if attempt > max_retries:
+        return None
+    if isinstance(error, RateLimitError):
+        # Refused before anything was done, so always safe to repeat.
+        return rate_limit_delay(error, attempt) if rate_limits else None
+    if never_sent(error):
+        return backoff_delay(attempt)
+    if not call.is_retry_safe:
+        return None
+    if isinstance(error, IdempotencyKeyInUseError):
+        return conflict_delay(attempt)
+    if isinstance(error, (APIConnectionError, ServerError)):
+        return backoff_delay(attempt)
+    return None

@@ -3,16 +3,19 @@
 Every method is a generator of steps (a `Call` to the API, a `Sleep`, a `Now` …). The two drivers
 in `aurous._drivers` perform them, with blocking I/O or with ``await``; nothing else differs between
 `aurous.Client` and `aurous.AsyncClient`. Between the method and the driver, `aurous._flow` turns
-each `Call` into paced and retried `Send` steps, the way httpx's ``sync_auth_flow`` wraps an
+each `Call` into paced and retried `Exchange` steps, the way httpx's ``sync_auth_flow`` wraps an
 ``auth_flow``.
+
+`Driven` is the one piece of code that steps a generator (first step, send, throw, result,
+close): the drivers, `relay` and the batch runtimes all use it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import httpx
 
@@ -22,13 +25,18 @@ if TYPE_CHECKING:
     from ._call import Call
 
 __all__ = [
+    "Blocking",
+    "Callback",
+    "Driven",
+    "Exchange",
+    "Note",
     "Now",
     "ReadChunks",
-    "Send",
     "Signal",
     "Sleep",
     "Step",
     "Steps",
+    "UnreadBody",
     "WaitFor",
     "perform",
     "relay",
@@ -36,7 +44,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-Reason = Literal["poll", "backoff", "rate_limit"]
+Reason = Literal["poll", "backoff", "rate_limit", "concurrency"]
+"""Why a step waits: polling, a retry's backoff, a rate-limit bucket, a concurrency slot."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +54,8 @@ class Sleep:
 
     seconds: float
     reason: Reason = "poll"
-    """Why: the batch counts ``rate_limit`` waits for its progress report."""
+    detail: Any = None
+    """What the wait is for: the error a retry follows, the route whose bucket is empty."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,24 +64,86 @@ class Now:
 
 
 @dataclasses.dataclass(frozen=True)
-class ReadChunks:
-    """Stream ``response``'s body into ``sink`` chunk by chunk, then close the response."""
+class Exchange:
+    """One HTTP request and its response: the only step that touches the network.
 
-    response: httpx.Response
-    sink: Callable[[bytes], None]
-
-
-@dataclasses.dataclass(frozen=True)
-class Send:
-    """One attempt at a `Call`: build the HTTP request, send it, follow redirects.
-
-    Performed by the transport; the answer is the 2xx ``httpx.Response`` (anything else raises the
-    matching `aurous.AurousError`). Only `aurous._flow` yields these.
+    Performed by a driver, which sends ``request`` and returns the response: a 2xx of a
+    ``stream`` call unread (the caller streams it with `ReadChunks`), a redirect unread and
+    closed, anything else read whole — within ``deadline`` (a reading of the client's monotonic
+    clock) and the request's read timeout, and at most ``max_bytes`` long. A failure to send
+    raises httpx's own exception; a failure while reading the body raises `UnreadBody`.
+    `aurous._transport` turns both into `aurous` errors.
     """
 
     call: Call[Any]
     attempt: int
-    timeout: httpx.Timeout
+    resend_count: int
+    """Requests sent for this call before this one (retries and redirects)."""
+    request: httpx.Request
+    stream: bool
+    deadline: float | None
+    max_bytes: int
+
+
+class UnreadBody(Exception):
+    """The body of ``response`` could not be read whole: ``error`` says why (a transport or
+    decoding error, the size limit, the deadline)."""
+
+    def __init__(self, response: httpx.Response, error: Exception) -> None:
+        super().__init__(str(error))
+        self.response = response
+        self.error = error
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadChunks:
+    """Stream ``response``'s body: ``write`` each chunk, then tell ``progress`` its length.
+
+    ``write`` may block on the disk: the async driver runs it in a worker thread (in batches of
+    chunks) so the event loop never waits for a file. ``progress`` is the caller's own
+    callback and runs where callbacks run (`Callback`). The response is closed at the end.
+    """
+
+    response: httpx.Response
+    write: Callable[[bytes], Any]
+    progress: Callable[[int], Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Blocking:
+    """Run ``fn(*args)``, which may block (files, ``fsync``, renames); its result.
+
+    Inline on a sync client; in a worker thread on an async one, so the event loop keeps
+    serving other requests while a file is written or committed.
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Callback:
+    """Call a caller's callback (``on_update``, ``on_progress``) with ``args``.
+
+    On an async client a coroutine function is awaited; a sync client refuses one before
+    anything is sent (`aurous._operations`).
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+    name: str = "callback"
+    """The parameter the callback was given as (for error messages)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Note:
+    """A fact about the call for whoever observes it (tracing, timings); no effect otherwise.
+
+    ``kind`` is ``"poll"`` (``status``), ``"download"`` (``bytes``, ``seconds``, ``url``) …
+    """
+
+    kind: str
+    facts: Mapping[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +157,7 @@ class WaitFor:
     signal: Signal
     version: int
     seconds: float
-    reason: Reason = "rate_limit"
+    reason: Reason = "concurrency"
 
 
 class Signal:
@@ -107,6 +179,11 @@ class Signal:
         futures, self._futures = self._futures, []
         for loop, future in futures:
             loop.call_soon_threadsafe(_resolve, future)
+
+    def fire(self) -> None:
+        """Wake every waiter (taking the lock)."""
+        with self._condition:
+            self.fire_locked()
 
     def wait(self, version: int, seconds: float) -> None:
         """Block this thread until the signal fires after ``version`` or ``seconds`` pass."""
@@ -142,12 +219,44 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 if TYPE_CHECKING:
-    Step = Call[Any] | Send | Sleep | Now | ReadChunks | WaitFor
+    Step = Call[Any] | Exchange | Sleep | Now | ReadChunks | WaitFor | Blocking | Callback | Note
 else:
     Step = object
 
 Steps = Generator[Step, Any, T]
 """A method body: yields steps, receives their results, returns the method's result."""
+
+
+class Driven(Generic[T]):
+    """A generator being driven: its current ``step`` until it is ``done``, then its ``value``.
+
+    The drivers, `relay` and the batch runtimes step generators only through this, so the
+    protocol (prime, send a result or throw an error, catch the return, close) is written once.
+    """
+
+    __slots__ = ("_gen", "done", "step", "value")
+
+    def __init__(self, gen: Generator[Any, Any, T]) -> None:
+        self._gen = gen
+        self.done = False
+        self.step: Any = None
+        self.value: T | None = None
+        self.advance(None)
+
+    def advance(self, value: Any, error: BaseException | None = None) -> None:
+        """Send ``value`` (or throw ``error``) in; the next step, or the return value."""
+        try:
+            self.step = self._gen.send(value) if error is None else self._gen.throw(error)
+        except StopIteration as stop:
+            self.done = True
+            self.value = stop.value
+
+    def close(self) -> None:
+        """Close the generator: its ``finally`` blocks (clean-up) run now, not when collected."""
+        self._gen.close()
+
+    def result(self) -> T:
+        return self.value  # type: ignore[return-value]
 
 
 def relay(steps: Steps[T], expand: Callable[[Step], Steps[Any]]) -> Steps[T]:
@@ -158,19 +267,18 @@ def relay(steps: Steps[T], expand: Callable[[Step], Steps[Any]]) -> Steps[T]:
     a return, an error, Ctrl-C, a cancelled task — ``steps`` are closed, so their clean-up (a
     partial download removed, say) runs at once, not when they are collected.
     """
+    inner = Driven(steps)
     try:
-        step = next(steps)
-        while True:
+        while not inner.done:
             try:
-                value = yield from expand(step)
+                value = yield from expand(inner.step)
             except Exception as exc:
-                step = steps.throw(exc)
+                inner.advance(None, exc)
             else:
-                step = steps.send(value)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+                inner.advance(value)
+        return inner.result()
     finally:
-        steps.close()
+        inner.close()
 
 
 def perform(step: Step) -> Steps[Any]:

@@ -1,8 +1,10 @@
-"""The HTTP layer: one attempt at a call — headers, redirects, error mapping and logging.
+"""HTTP policy, without I/O: one attempt at a call as `Exchange` steps.
 
-All policy lives in `_TransportBase`; `SyncTransport` and `AsyncTransport` only move bytes.
-Retrying and pacing happen above, in `aurous._flow`, so an attempt here is exactly one request
-(plus the redirects it is answered with).
+`Transport.attempt` builds the request (headers, credentials, body), yields it as an `Exchange`
+for the driver to send, follows redirects itself (so credentials never leave the API's origin),
+and turns whatever comes back into the response or an `aurous` error. Drivers only move bytes
+(`aurous._drivers`); retrying and pacing happen above, in `aurous._flow`, so an attempt here is
+one request plus the redirects it is answered with.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ._call import Call
-from ._clock import Clock
 from ._constants import MAX_REDIRECTS
 from ._errors import (
     APIConnectionError,
@@ -29,8 +30,10 @@ from ._errors import (
     AurousError,
     error_from_response,
 )
-from ._steps import Send
+from ._steps import Exchange, Steps, UnreadBody
 from ._version import __version__
+
+__all__ = ["BodyTooLarge", "Transport", "stream_error"]
 
 logger = logging.getLogger("aurous")
 
@@ -43,6 +46,14 @@ _USER_AGENT = (
 )
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _warned_routes: set[tuple[str, str]] = set()
+
+
+class BodyTooLarge(Exception):
+    """A response body passed the client's ``max_response_size``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is larger than max_response_size ({limit:,} bytes)")
+        self.limit = limit
 
 
 @functools.lru_cache(maxsize=256)
@@ -98,19 +109,80 @@ def _reason(exc: BaseException) -> str:
     return reason
 
 
-class _TransportBase:
+def _bodiless(response: httpx.Response) -> httpx.Response:
+    """``response`` without its body (which could not be read), for building its error."""
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(response.status_code, headers=headers, request=response.request)
+
+
+def connection_error(
+    exc: Exception, request: httpx.Request, idempotency_key: str | None
+) -> APIConnectionError:
+    """The `aurous` error for a request that failed on the network (or timed out)."""
+    never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    what = "timed out" if cls is APITimeoutError else "failed"
+    reason = _reason(exc)
+    url = request.url.copy_with(query=None)
+    error = cls(
+        f"{request.method} {url} {what}: {reason}",
+        request=request,
+        idempotency_key=idempotency_key,
+    )
+    error._never_sent = never_sent  # type: ignore[attr-defined]
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(
+            "%s %s %s (%s)",
+            request.method,
+            url,
+            what,
+            reason,
+            extra={
+                "http_method": request.method,
+                "url_path": request.url.path,
+                "error_type": cls.__name__,
+                "idempotency_key": idempotency_key,
+            },
+        )
+    return error
+
+
+def stream_error(exc: Exception, response: httpx.Response) -> APIConnectionError:
+    """A body that broke off mid-stream surfaces as the SDK's connection error, like a send."""
+    request = response.request
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    return cls(
+        f"reading the body of {request.method} {request.url.copy_with(query=None)} failed: "
+        f"{type(exc).__name__}: {exc}",
+        request=request,
+    )
+
+
+class Transport:
+    """What every request of one client carries, and how its answers are read.
+
+    Holds the client's ``httpx`` client only to build requests with its defaults (a user's
+    ``http_client`` may add headers, cookies or event hooks); sending is the driver's.
+    """
+
     def __init__(
         self,
+        http: httpx.Client | httpx.AsyncClient,
         *,
         api_key: str,
         base_url: str,
         api_version: str | None,
         default_headers: dict[str, str],
-        clock: Clock,
+        max_response_size: int,
     ) -> None:
+        self.http = http
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.clock = clock
+        self.max_response_size = max_response_size
         self._origin = _origin(self.base_url)
         # Built once: every authenticated request starts from a copy of these.
         base = {"User-Agent": _USER_AGENT, "Accept": "application/json"}
@@ -128,6 +200,41 @@ class _TransportBase:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} base_url={self.base_url!r}>"
 
+    # ---- one attempt -------------------------------------------------------------------------
+    def attempt(
+        self, call: Call[Any], attempt: int, timeout: httpx.Timeout, deadline: float | None
+    ) -> Steps[httpx.Response]:
+        """Send ``call`` once, following redirects; the 2xx response, or the `aurous` error."""
+        method, url, body = call.method, self.initial_url(call), True
+        response: httpx.Response | None = None
+        for _ in range(MAX_REDIRECTS + 1):
+            request = self.build(call, method, url, body, timeout)
+            exchange = Exchange(
+                call, attempt, call.sent, request, call.stream, deadline, self.max_response_size
+            )
+            call.sent += 1
+            try:
+                response = yield exchange
+            except (httpx.TransportError, httpx.InvalidURL) as exc:
+                raise connection_error(exc, request, call.idempotency_key) from exc
+            except UnreadBody as exc:
+                raise self.unreadable(exc, call) from exc.error
+            self.observe(response, attempt, call)
+            hop = self.redirect(response, method, call)
+            if hop is None:
+                if not response.is_success:
+                    raise error_from_response(response, idempotency_key=call.idempotency_key)
+                return response
+            method, url, keep = hop
+            body = body and keep
+        assert response is not None
+        raise APIStatusError(
+            f"more than {MAX_REDIRECTS} redirects following {response.request.url.path}",
+            response=response,
+            request_id=response.headers.get("aurous-request-id"),
+            idempotency_key=call.idempotency_key,
+        )
+
     # ---- building requests -------------------------------------------------------------------
     def initial_url(self, call: Call[Any]) -> str:
         return call.absolute_url or f"{self.base_url}{call.path}"
@@ -137,11 +244,12 @@ class _TransportBase:
 
     def headers(self, call: Call[Any], url: str) -> dict[str, str] | httpx.Headers:
         prebuilt = self._auth_headers
+        extra = call.options.get("extra_headers")
         if (
             prebuilt is not None
             and call.authenticate
             and not call.headers
-            and not call.options.get("extra_headers")
+            and not extra
             and self.same_origin(url)
         ):
             if call.idempotency_key is None:
@@ -153,9 +261,10 @@ class _TransportBase:
         headers = dict(self._base_headers) if call.authenticate else {}
         if call.headers:
             headers.update(call.headers)
-        extra = call.options.get("extra_headers")
         if extra:
-            headers.update(extra)
+            # A caller's own Idempotency-Key is already the call's key (`Call.prepare`): it is
+            # sent once, under one name, below.
+            headers.update((k, v) for k, v in extra.items() if k.lower() != "idempotency-key")
         if call.authenticate and self.same_origin(url):
             headers["X-Api-Key"] = self.api_key
             if call.idempotency_key is not None:
@@ -167,14 +276,8 @@ class _TransportBase:
         return headers
 
     def build(
-        self,
-        http: httpx.Client | httpx.AsyncClient,
-        step: Send,
-        method: str,
-        url: str,
-        body: bool,
+        self, call: Call[Any], method: str, url: str, body: bool, timeout: httpx.Timeout
     ) -> httpx.Request:
-        call = step.call
         kwargs: dict[str, Any] = {}
         if body:
             if call.files is not None:
@@ -189,36 +292,63 @@ class _TransportBase:
         query: list[tuple[str, Any]] | None = None
         if url == self.initial_url(call):
             query = call.query_params()
-        return http.build_request(
+        return self.http.build_request(
             method,
             _parsed(url),
             params=query or None,
             headers=self.headers(call, url),
-            timeout=step.timeout,
+            timeout=timeout,
             **kwargs,
         )
 
     # ---- reading responses -------------------------------------------------------------------
     @staticmethod
-    def redirect(response: httpx.Response, method: str) -> tuple[str, str, bool] | None:
+    def redirect(
+        response: httpx.Response, method: str, call: Call[Any]
+    ) -> tuple[str, str, bool] | None:
         """The next hop for a redirect response: (method, url, keep_body), or None."""
         if response.status_code not in _REDIRECTS or "location" not in response.headers:
             return None
-        url = urljoin(str(response.request.url), response.headers["location"])
+        location = response.headers["location"]
+        url = urljoin(str(response.request.url), location)
+        try:
+            scheme = httpx.URL(url).scheme
+        except httpx.InvalidURL:
+            scheme = ""
+        if scheme not in ("http", "https"):
+            # javascript:, data:, mailto:, or no URL at all: nothing a client can follow.
+            raise APIStatusError(
+                f"{response.request.method} {response.request.url.path} answered "
+                f"{response.status_code} redirecting to {location[:100]!r}, which is not an "
+                "http(s) URL",
+                response=response,
+                request_id=response.headers.get("aurous-request-id"),
+                idempotency_key=call.idempotency_key,
+            )
         if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
             return ("GET" if method != "HEAD" else method), url, False
         return method, url, True
 
-    def observe(self, response: httpx.Response, attempt: int) -> None:
+    @staticmethod
+    def observe(response: httpx.Response, attempt: int, call: Call[Any]) -> None:
         request = response.request
         if logger.isEnabledFor(logging.INFO):
+            request_id = response.headers.get("aurous-request-id")
             logger.info(
                 "%s %s -> %d (request_id=%s, attempt=%d)",
                 request.method,
                 request.url.path,
                 response.status_code,
-                response.headers.get("aurous-request-id"),
+                request_id,
                 attempt,
+                extra={
+                    "http_method": request.method,
+                    "url_path": request.url.path,
+                    "status_code": response.status_code,
+                    "request_id": request_id,
+                    "attempt": attempt,
+                    "idempotency_key": call.idempotency_key,
+                },
             )
         deprecated = response.headers.get("aurous-deprecated")
         if deprecated is not None:
@@ -235,137 +365,25 @@ class _TransportBase:
                 warnings.warn(message, DeprecationWarning, stacklevel=_user_stacklevel())
 
     @staticmethod
-    def connection_error(
-        exc: httpx.TransportError, request: httpx.Request, call: Call[Any]
-    ) -> APIConnectionError:
-        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
-        cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-        what = "timed out" if cls is APITimeoutError else "failed"
-        reason = _reason(exc)
-        url = request.url.copy_with(query=None)
-        error = cls(
-            f"{request.method} {url} {what}: {reason}",
-            request=request,
-            idempotency_key=call.idempotency_key,
-        )
-        error._never_sent = never_sent  # type: ignore[attr-defined]
-        logger.info("%s %s %s (%s)", request.method, url, what, reason)
-        return error
-
-    @staticmethod
-    def too_many_redirects(response: httpx.Response, call: Call[Any]) -> AurousError:
-        return APIStatusError(
-            f"more than {MAX_REDIRECTS} redirects following {response.request.url.path}",
-            response=response,
-            request_id=response.headers.get("aurous-request-id"),
-            idempotency_key=call.idempotency_key,
-        )
-
-    @staticmethod
-    def status_error(response: httpx.Response, call: Call[Any]) -> APIStatusError:
-        return error_from_response(response, idempotency_key=call.idempotency_key)
-
-    @staticmethod
-    def undecodable(
-        exc: httpx.DecodingError, response: httpx.Response, call: Call[Any]
-    ) -> AurousError:
-        # A body whose Content-Encoding is broken (bad gzip): for a 2xx the work may be done.
+    def unreadable(failure: UnreadBody, call: Call[Any]) -> AurousError:
+        """The error for an answer whose body could not be read whole."""
+        response, exc = failure.response, failure.error
         request = response.request
+        key = call.idempotency_key
+        if isinstance(exc, httpx.TransportError):
+            return connection_error(exc, request, key)
+        if isinstance(exc, BodyTooLarge):
+            why = str(exc)
+        else:  # a body whose Content-Encoding is broken (bad gzip)
+            why = f"its body could not be decoded ({exc})"
         if response.is_success:
+            # For a 2xx the work may be done: the key recovers it.
             return APIResponseValidationError(
-                f"{request.method} {request.url.path} answered {response.status_code} but its "
-                f"body could not be decoded ({exc})",
+                f"{request.method} {request.url.path} answered {response.status_code} but {why}",
                 response=response,
-                idempotency_key=call.idempotency_key,
+                idempotency_key=key,
             )
-        return error_from_response(response, idempotency_key=call.idempotency_key)
-
-
-class SyncTransport(_TransportBase):
-    """Sends attempts through an ``httpx.Client``."""
-
-    def __init__(self, http: httpx.Client, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.http = http
-
-    def send(self, step: Send) -> httpx.Response:
-        """One attempt: the 2xx response (read unless the call streams), or the mapped error."""
-        call = step.call
-        method, url, body = call.method, self.initial_url(call), True
-        for _ in range(MAX_REDIRECTS + 1):
-            request = self.build(self.http, step, method, url, body)
-            try:
-                response = self.http.send(request, stream=True, follow_redirects=False)
-            except httpx.TransportError as exc:
-                raise self.connection_error(exc, request, call) from exc
-            self.observe(response, step.attempt)
-            hop = self.redirect(response, method)
-            if hop is None:
-                return self._finish(response, call, request)
-            response.close()
-            method, url, keep = hop
-            body = body and keep
-        raise self.too_many_redirects(response, call)
-
-    def _finish(
-        self, response: httpx.Response, call: Call[Any], request: httpx.Request
-    ) -> httpx.Response:
-        ok = response.is_success
-        if ok and call.stream:
-            return response
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise self.connection_error(exc, request, call) from exc
-        except httpx.DecodingError as exc:
-            raise self.undecodable(exc, response, call) from exc
-        finally:
-            response.close()
-        if not ok:
-            raise self.status_error(response, call)
-        return response
-
-
-class AsyncTransport(_TransportBase):
-    """Sends attempts through an ``httpx.AsyncClient``."""
-
-    def __init__(self, http: httpx.AsyncClient, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.http = http
-
-    async def send(self, step: Send) -> httpx.Response:
-        """One attempt: the 2xx response (read unless the call streams), or the mapped error."""
-        call = step.call
-        method, url, body = call.method, self.initial_url(call), True
-        for _ in range(MAX_REDIRECTS + 1):
-            request = self.build(self.http, step, method, url, body)
-            try:
-                response = await self.http.send(request, stream=True, follow_redirects=False)
-            except httpx.TransportError as exc:
-                raise self.connection_error(exc, request, call) from exc
-            self.observe(response, step.attempt)
-            hop = self.redirect(response, method)
-            if hop is None:
-                return await self._finish(response, call, request)
-            await response.aclose()
-            method, url, keep = hop
-            body = body and keep
-        raise self.too_many_redirects(response, call)
-
-    async def _finish(
-        self, response: httpx.Response, call: Call[Any], request: httpx.Request
-    ) -> httpx.Response:
-        ok = response.is_success
-        if ok and call.stream:
-            return response
-        try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise self.connection_error(exc, request, call) from exc
-        except httpx.DecodingError as exc:
-            raise self.undecodable(exc, response, call) from exc
-        finally:
-            await response.aclose()
-        if not ok:
-            raise self.status_error(response, call)
-        return response
+        # The status is the primary signal: the error class it calls for, without the body.
+        error = error_from_response(_bodiless(response), idempotency_key=key)
+        error.message = f"{error.message} ({why})"
+        return error

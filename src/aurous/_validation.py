@@ -80,10 +80,28 @@ def _predicate(tp: Any) -> tuple[Check, str]:
         return build(get_args(tp))
     if is_typeddict(tp):
         return (lambda v: isinstance(v, collections.abc.Mapping)), f"{tp.__name__} (a dict)"
+    if origin is not None:
+        # Tested before `isinstance(tp, type)`: on Python 3.10 a parameterized generic such as
+        # ``os.PathLike[str]`` passes that test, and isinstance() refuses it as its second argument.
+        return _generic(tp, origin)
     if isinstance(tp, type):
         return (lambda v: isinstance(v, tp)), tp.__name__
-    # Anything fancier (protocols, callables, path-likes) is left to the method itself.
+    # Anything fancier (protocols, type variables, forward references) is left to the method.
     return _any, _describe(tp)
+
+
+def _generic(tp: Any, origin: Any) -> tuple[Check, str]:
+    """A parameterized generic without a rule of its own (``os.PathLike[str]``,
+    ``Callable[[int], None]``): its class is checked, not its parameters."""
+    # typing.IO and protocols are annotations only: a file object is not an instance of typing.IO
+    # and a protocol that is not runtime-checkable refuses isinstance(); the method checks those.
+    if not isinstance(origin, type) or origin.__module__ == "typing" or _is_protocol(origin):
+        return _any, _describe(tp)
+    return (lambda v: isinstance(v, origin)), _describe(tp)
+
+
+def _is_protocol(cls: type) -> bool:
+    return bool(getattr(cls, "_is_protocol", False))
 
 
 def _literal(args: tuple[Any, ...]) -> tuple[Check, str]:
@@ -277,6 +295,23 @@ def check_header_value(param: str, value: Any, *, header: str | None = None) -> 
     return value
 
 
+MAX_IDEMPOTENCY_KEY_LENGTH = 256
+"""The API refuses longer keys (``400 value_out_of_range``)."""
+
+
+def check_idempotency_key(param: str, value: Any) -> str:
+    """An ``Idempotency-Key`` the API accepts: 1–256 printable ASCII characters."""
+    check_header_value(param, value)
+    if not value:
+        raise ValueError(f"{param} must not be empty (omit it to have one generated)")
+    if len(value) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise ValueError(
+            f"{param} is {len(value)} characters long; the API accepts at most "
+            f"{MAX_IDEMPOTENCY_KEY_LENGTH}"
+        )
+    return value  # type: ignore[no-any-return]
+
+
 def check_json_value(value: Any, path: str, depth: int = 0) -> None:
     """Refuse a body value that JSON cannot carry faithfully, naming where it is.
 
@@ -345,8 +380,12 @@ def _check_seconds(value: Any, param: str) -> None:
         raise TypeError(
             f"{param} must be a number of seconds, None or an httpx.Timeout, not {value!r:.60}"
         )
-    if not math.isfinite(value) or value <= 0:
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float (10**400)
+        finite = False
+    if not finite or value <= 0:
         raise ValueError(
             f"{param} must be a positive, finite number of seconds (None for no limit), "
-            f"got {value!r}"
+            f"got {value!r:.60}"
         )

@@ -26,7 +26,7 @@ from ._errors import (
 from ._params import ImageCreateParams, VideoCreateParams
 from ._requests import cancel_call, retrieve_call
 from ._retry import rate_limit_delay
-from ._steps import Now, Sleep, Steps
+from ._steps import Callback, Note, Now, Sleep, Steps
 from ._types import RequestOptions
 from .types import Generation
 
@@ -40,7 +40,8 @@ __all__ = [
     "wait_steps",
 ]
 
-OnUpdate = Callable[[Generation], None]
+OnUpdate = Callable[[Generation], Any]
+"""Called with each new state: a plain function, or (on `AsyncClient`) a coroutine function."""
 
 BACKOFF_FACTOR = 1.5
 """Each poll interval is this much longer than the previous one (up to ``max_poll_interval``)."""
@@ -131,24 +132,27 @@ def wait_steps(
     deadline = None if timeout is None else start + timeout
     poller = _Poller(generation_id, deadline, on_update)
     if last is not None:
-        poller.update(last)
+        yield from poller.update(last)
         if last.is_terminal:
             return last
     # A row the caller already holds was just read: wait one interval before the first poll.
     pause = poll_interval if last is not None else 0.0
     interval = poll_interval
+    limited = 0
     while True:
         if not (yield from poller.sleep(pause)):
             break
         try:
             fresh = yield from poller.poll()
         except RateLimitError as error:
-            pause = rate_limit_delay(error, 1)
+            limited += 1
+            pause = rate_limit_delay(error, limited)
             continue
         except (APIConnectionError, ServerError):
             if (yield from poller.out_of_time()):
                 break
             raise
+        limited = 0
         if fresh is None:
             break
         if fresh.is_terminal:
@@ -168,12 +172,12 @@ class _Poller:
         self.last: Generation | None = None
         self.seen: str | None = None
 
-    def update(self, generation: Generation) -> None:
+    def update(self, generation: Generation) -> Steps[None]:
         self.last = generation
         if generation.status != self.seen:
             self.seen = generation.status
             if self.on_update is not None:
-                self.on_update(generation)
+                yield Callback(self.on_update, (generation,), "on_update")
 
     def sleep(self, pause: float) -> Steps[bool]:
         """Sleep ``pause`` (cut at the deadline); False once the deadline has passed."""
@@ -197,7 +201,8 @@ class _Poller:
         call = retrieve_call(self.generation_id, RequestOptions())
         call.deadline = self.deadline
         fresh: Generation = yield from call
-        self.update(fresh)
+        yield Note("poll", {"generation_id": fresh.id, "status": fresh.status})
+        yield from self.update(fresh)
         return fresh
 
     def timed_out(self, timeout: float | None, cancel: bool) -> Steps[WaitTimeoutError]:
@@ -215,7 +220,7 @@ class _Poller:
             failure = WaitTimeoutError(f"{message}; cancelling it failed: {error}", generation=last)
             failure.__cause__ = error
             return failure
-        self.update(cancelled)
+        yield from self.update(cancelled)
         return WaitTimeoutError(
             f"{message}; it was cancelled (status {cancelled.status!r})", generation=cancelled
         )

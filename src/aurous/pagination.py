@@ -114,10 +114,13 @@ class _Cursors:
 
 
 class _PageView(Generic[T]):
-    def __init__(self, client: _BaseClient[Any, Any], call: Call[Any], page: BasePage[T]) -> None:
+    def __init__(
+        self, client: _BaseClient[Any, Any], call: Call[Any], page: BasePage[T], name: str = ""
+    ) -> None:
         self._client = client
         self._call = call
         self._page = page
+        self._name = name
 
     @property
     def data(self) -> list[T]:
@@ -171,7 +174,8 @@ class SyncPage(_PageView[T]):
             call = page._page._next_call(page._call)
             if call is None:
                 return
-            page = SyncPage(self._client, call, run_sync(self._client, call.__iter__()))
+            fetched = run_sync(self._client, call.__iter__(), self._name)
+            page = SyncPage(self._client, call, fetched, self._name)
 
     def __iter__(self) -> Iterator[T]:
         for page in self.iter_pages():
@@ -191,8 +195,8 @@ class AsyncPage(_PageView[T]):
             call = page._page._next_call(page._call)
             if call is None:
                 return
-            fetched = await run_async(self._client, call.__iter__())
-            page = AsyncPage(self._client, call, fetched)
+            fetched = await run_async(self._client, call.__iter__(), self._name)
+            page = AsyncPage(self._client, call, fetched, self._name)
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.iter_pages():
@@ -205,13 +209,14 @@ class AsyncPager(Generic[T]):
     ``await aclient.images.list()`` fetches the first page (`AsyncPage`: data, has_more, next_cursor).
     """
 
-    def __init__(self, client: _BaseClient[Any, Any], call: Call[Any]) -> None:
+    def __init__(self, client: _BaseClient[Any, Any], call: Call[Any], name: str = "") -> None:
         self._client = client
         self._call = call
+        self._name = name
 
     async def _first(self) -> AsyncPage[T]:
-        page: BasePage[T] = await run_async(self._client, self._call.__iter__())
-        return AsyncPage(self._client, self._call, page)
+        page: BasePage[T] = await run_async(self._client, self._call.__iter__(), self._name)
+        return AsyncPage(self._client, self._call, page, self._name)
 
     def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
         return self._first().__await__()

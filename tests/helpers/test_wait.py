@@ -246,7 +246,8 @@ def test_each_poll_timeout_is_capped_to_the_time_left(clock: RecordingClock) -> 
             client.images.wait("img_01KS2DH0GPE2Y1X16JH0Z1Y2GF", timeout=7, poll_interval=2)
     assert timeouts
     assert timeouts[0]["read"] == pytest.approx(7.0)
-    assert all(t["read"] <= 7.0 and t["connect"] <= 5.0 for t in timeouts)
+    # A number means every phase (one conversion for client and call), each capped by the wait.
+    assert all(t["read"] <= 7.0 and t["connect"] <= 7.0 for t in timeouts)
     assert timeouts[-1]["read"] < 7.0
 
 

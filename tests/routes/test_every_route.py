@@ -664,3 +664,31 @@ def _check_result(case: Case, endpoint: Endpoint, result: Any, body: Any) -> Non
         assert result.has_more is body["has_more"]
         cursor = body.get("next_cursor", body.get("next_page"))
         assert result.next_cursor == (cursor if body["has_more"] else None)
+
+
+@pytest.mark.parametrize(("operation_id", "case"), CASE_PARAMS)
+def test_retry_safety_is_the_tables(
+    run: Runner, api: respx.Router, operation_id: str, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the SDK may send again after it may have reached the server is derived from the
+    method and the idempotency key, plus what the table declares (``x-aurous-retry-safe``): a
+    new POST is never retried by default."""
+    import aurous._transport
+
+    endpoint = TABLE[operation_id]
+    host = host_of(endpoint)
+    where = {"host": host} if host else {}
+    api.route(method=endpoint.method, path=case.path, **where).mock(
+        return_value=respond(int(endpoint.success[0]), case.response_body())
+    )
+    seen: list[bool] = []
+    attempt = aurous._transport.Transport.attempt
+
+    def record(self: Any, call: Any, *args: Any) -> Any:
+        seen.append(call.is_retry_safe)
+        return attempt(self, call, *args)
+
+    monkeypatch.setattr(aurous._transport.Transport, "attempt", record)
+    sdk = case.sdk_method(endpoint)
+    run(lambda client: sdk_method_of(client, sdk)(*case.args, **case.kwargs))
+    assert seen == [endpoint.retry_safe], f"{endpoint.label}: table says {endpoint.retry_safe}"

@@ -35,13 +35,22 @@ from .._errors import (
     RateLimitError,
     ServerError,
 )
+from .._steps import Blocking, Callback
 from ..types import Generation
 from ._budget import Ledger
 from ._item import Job, Outcome, item_steps
 from ._manifest import Entry, Manifest, request_hash
 from ._pricing import PriceBook, amount_of, credits_text
 from ._requests import create_call, normalise
-from ._runtime import NEXT, Finished, NextEvent, Spawn, Tick, run_engine_async, run_engine_sync
+from ._runtime import (
+    NEXT,
+    Finished,
+    Order,
+    Spawn,
+    Tick,
+    run_engine_async,
+    run_engine_sync,
+)
 from ._types import BatchPlan, BatchProgress, BatchResult
 
 if TYPE_CHECKING:
@@ -61,15 +70,19 @@ class Created:
     generation: Generation
 
 
-def run_batch_sync(client: _BaseClient[Any, Any], plan: BatchPlan) -> list[BatchResult]:
+def run_batch_sync(
+    client: _BaseClient[Any, Any], plan: BatchPlan, name: str = ""
+) -> list[BatchResult]:
     """Run ``plan`` on worker threads of the sync ``client``."""
     engine = functools.partial(batch_engine, client, plan)
-    return run_engine_sync(client, engine, plan.concurrency)
+    return run_engine_sync(client, engine, plan.concurrency, name)
 
 
-async def run_batch_async(client: _BaseClient[Any, Any], plan: BatchPlan) -> list[BatchResult]:
+async def run_batch_async(
+    client: _BaseClient[Any, Any], plan: BatchPlan, name: str = ""
+) -> list[BatchResult]:
     """Run ``plan`` as tasks of the async ``client``."""
-    return await run_engine_async(client, functools.partial(batch_engine, client, plan))
+    return await run_engine_async(client, functools.partial(batch_engine, client, plan), name)
 
 
 def _paths_present(entry: Entry, download_to: Path | None) -> bool:
@@ -91,10 +104,14 @@ class _Tally:
         self.not_started = 0
         self.waits = 0
         self.results: dict[int, BatchResult] = {}
+        self.outbox: list[BatchProgress] = []
+        """Reports for ``on_progress``, handed over by the engine as `Callback` orders."""
 
-    def report(self, running: int, last: BatchResult | None, waiting: float = 0.0) -> None:
+    def report(
+        self, running: int, last: BatchResult | None, waiting: float = 0.0, kind: str = ""
+    ) -> None:
         if self.plan.on_progress is not None:
-            self.plan.on_progress(
+            self.outbox.append(
                 BatchProgress(
                     total=self.total,
                     done=self.done,
@@ -105,6 +122,7 @@ class _Tally:
                     waiting_for_rate_limit=waiting,
                     not_started=self.not_started,
                     spent=float(self.ledger.total),
+                    waiting_for=kind or None,  # type: ignore[arg-type]
                 )
             )
 
@@ -153,9 +171,10 @@ class _Engine:
         self.stopped: tuple[int, InsufficientBalanceError] | None = None
         """The item whose create was refused for lack of credits, and that refusal."""
 
-    def run(self) -> Generator[Spawn | NextEvent, Any, list[BatchResult]]:
+    def run(self) -> Generator[Order, Any, list[BatchResult]]:
         while True:
             yield from self._fill()
+            yield from self._flush()
             if not self.running and not self.pricing:
                 assert self.pending is None
                 assert self.exhausted
@@ -163,16 +182,28 @@ class _Engine:
             event = yield NEXT
             if isinstance(event, Tick):
                 self.tally.waits += 1
-                self.tally.report(len(self.running), None, event.seconds)
+                self.tally.report(len(self.running), None, event.seconds, event.kind)
             elif isinstance(event, Created):
                 self.ledger.created(event.index, event.generation)
             elif isinstance(event, Finished) and event.index == _PRICING:
                 self._priced(event)
             elif isinstance(event, Finished):
                 self._finished(event)
+            # What the event changed is journalled and reported before the next item starts.
+            yield from self._flush()
+
+    def _flush(self) -> Generator[Order, Any, None]:
+        """Write what the manifest queued, then tell ``on_progress`` (in that order: a report
+        never runs ahead of the journal)."""
+        if self.manifest is not None and self.manifest.pending:
+            yield Blocking(self.manifest.flush)
+        outbox = self.tally.outbox
+        callback = self.plan.on_progress
+        while outbox and callback is not None:
+            yield Callback(callback, (outbox.pop(0),), "on_progress")
 
     # ---- starting items ------------------------------------------------------------------------
-    def _fill(self) -> Generator[Spawn, Any, None]:
+    def _fill(self) -> Generator[Order, Any, None]:
         """Start items while there is room (and money)."""
         while not self.pricing and len(self.running) < self.plan.concurrency:
             job = self.pending or self._read()
@@ -189,7 +220,10 @@ class _Engine:
                 return
             self.pending = None
             if verdict == _GO:
-                yield self._spawn(job)
+                spawn = self._spawn(job)
+                # The item's key is on disk before its create can be sent.
+                yield from self._flush()
+                yield spawn
 
     def _read(self) -> Job | None:
         """The next request that needs running (the others are reported at once), or None."""
@@ -347,14 +381,19 @@ class _Engine:
 
 def batch_engine(
     client: _BaseClient[Any, Any], plan: BatchPlan, notify: Callable[[Any], None]
-) -> Generator[Spawn | NextEvent, Any, list[BatchResult]]:
+) -> Generator[Order, Any, list[BatchResult]]:
     """The whole batch, as orders for a runtime (`_runtime`)."""
-    manifest = Manifest.open(plan.manifest) if plan.manifest is not None else None
+    manifest: Manifest | None = None
+    if plan.manifest is not None:
+        manifest = yield Blocking(Manifest.open, (plan.manifest,))
     try:
-        return (yield from _Engine(client, plan, notify, manifest).run())
+        results = yield from _Engine(client, plan, notify, manifest).run()
+        if manifest is not None:
+            yield Blocking(manifest.close)
+        return results
     finally:
         if manifest is not None:
-            manifest.close()
+            manifest.close()  # after an error or a stop: whatever is queued, then the lock
 
 
 def _created(notify: Callable[[Any], None], index: int, generation: Generation) -> None:

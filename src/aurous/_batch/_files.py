@@ -98,6 +98,9 @@ class RequestFileError(ValueError):
         return "\n".join(lines)
 
 
+RequestFileError.__module__ = "aurous"  # read and imported as aurous.RequestFileError
+
+
 class RequestList(list[dict[str, Any]]):
     """The requests read from a file (a list of create-parameter dicts, batch-ready).
 

@@ -19,8 +19,8 @@ from typing import Any
 from .._call import Call
 from .._download import download_steps
 from .._errors import AurousError, GenerationFailedError, IdempotencyKeyInUseError, WaitTimeoutError
-from .._retry import backoff_delay
-from .._steps import Sleep, Steps
+from .._retry import conflict_delay
+from .._steps import Note, Sleep, Steps
 from .._wait import wait_steps
 from ..types import Generation
 from ._types import BatchPlan
@@ -29,7 +29,9 @@ __all__ = ["Job", "Outcome", "item_steps"]
 
 _CONFLICT_RETRIES = 8
 """409 ``idempotency_key_in_use`` retries beyond the client's: the run this one resumes may still
-be sending the same create (0.5 s doubling to 8 s)."""
+be sending the same create (0.5 s doubling to 8 s). A deliberate second loop beside the flow's
+(see ARCHITECTURE.md): it outlasts ``max_retries``, because giving up here would leave an item
+whose create may be committed without its generation."""
 
 
 @dataclasses.dataclass
@@ -67,7 +69,7 @@ def _create(job: Job) -> Steps[Generation]:
             conflicts += 1
             if conflicts > _CONFLICT_RETRIES:
                 raise
-            yield Sleep(backoff_delay(conflicts), "backoff")
+            yield Sleep(conflict_delay(conflicts), "backoff", IdempotencyKeyInUseError)
 
 
 def item_steps(
@@ -81,6 +83,7 @@ def item_steps(
     ``on_created(generation)`` is told the created row (what it holds counts for a budget).
     """
     generation = job.generation
+    yield Note("batch_item", {"index": job.index, "idempotency_key": job.key})
     try:
         if generation is None:
             generation = yield from _create(job)

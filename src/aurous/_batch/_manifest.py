@@ -92,6 +92,9 @@ class Manifest:
     """An open manifest file: what earlier runs recorded, and the journal of this run."""
 
     def __init__(self, path: Path, entries: dict[int, Entry], file: IO[str], lock: int) -> None:
+        self.pending: list[str] = []
+        """Records written by `flush` (the engine has it performed before it goes on)."""
+        self._durable = False
         self.path = path
         self.entries = entries
         self._file = file
@@ -237,15 +240,27 @@ class Manifest:
         self._write(record, durable=not not_started)
 
     def _write(self, record: dict[str, Any], *, durable: bool = True) -> None:
-        self._file.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-        if durable:
+        # Queued, not written: the engine runs without I/O and has `flush` performed (in a
+        # worker thread on the async client) before it sends the create the record is about.
+        self.pending.append(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._durable = self._durable or durable
+
+    def flush(self) -> None:
+        """Write the queued records; ``fsync`` if any of them must be durable."""
+        lines, self.pending = self.pending, []
+        self._file.write("".join(lines))
+        if self._durable:
+            self._durable = False
             self._file.flush()
             os.fsync(self._file.fileno())
 
     def close(self) -> None:
+        """Write what is queued, release the lock. Safe to call twice."""
+        if self._file.closed:
+            return
         with contextlib.suppress(OSError):
-            self._file.flush()
-            os.fsync(self._file.fileno())
+            if self.pending or self._durable:
+                self.flush()
         with contextlib.suppress(OSError):
             self._file.close()
         if self._lock >= 0:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, Generic, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, overload
 
 from typing_extensions import ParamSpec, Self
 
 from .._operations import Async, Method, Namespace, Sync
 from ._types import BatchPlan, BatchResult
+
+if TYPE_CHECKING:
+    from .._client import _BaseClient
 
 __all__ = ["BatchOperation", "batch_operation"]
 
@@ -47,27 +50,23 @@ class BatchOperation(Method[P], Generic[P]):
             return self
         return self._bind(inst)
 
-    def _bind(self, inst: Namespace[Any]) -> Callable[..., Any]:
-        fn = self._fn
-        client = inst._client
-        check = self.checker(type(inst))
-        if client._is_async:
+    def _run_sync(self, client: _BaseClient[Any, Any], made: BatchPlan, name: str) -> Any:
+        _refuse_raw(client)
+        result: list[BatchResult] = _engine().run_batch_sync(client, made, name)
+        return result
 
-            async def amethod(*args: Any, **kwargs: Any) -> Any:
-                check(*args, **kwargs)
-                plan = fn(inst, *args, **kwargs)
-                result: list[BatchResult] = await _engine().run_batch_async(client, plan)
-                return result
+    async def _run_async(self, client: _BaseClient[Any, Any], made: BatchPlan, name: str) -> Any:
+        _refuse_raw(client)
+        result: list[BatchResult] = await _engine().run_batch_async(client, made, name)
+        return result
 
-            return self._finish(amethod, inst)
 
-        def method(*args: Any, **kwargs: Any) -> Any:
-            check(*args, **kwargs)
-            plan = fn(inst, *args, **kwargs)
-            result: list[BatchResult] = _engine().run_batch_sync(client, plan)
-            return result
-
-        return self._finish(method, inst)
+def _refuse_raw(client: _BaseClient[Any, Any]) -> None:
+    if client._plain is not client:
+        raise TypeError(
+            "a batch sends many requests and has no single HTTP response: call it on the client "
+            "itself (each BatchResult's generation carries its response as ._response)"
+        )
 
 
 def batch_operation(fn: Callable[Concatenate[Any, P], BatchPlan]) -> BatchOperation[P]:

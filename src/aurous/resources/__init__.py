@@ -48,6 +48,9 @@ _SOURCES = {
     "Videos": ".videos",
     "WebhookEndpoints": ".webhook_endpoints",
 }
+"""Each namespace class and the module (under ``aurous.resources``) that defines it: how a
+client finds the class a line of its namespace block names, without importing it."""
+RESOURCE_MODULES = _SOURCES
 
 if not TYPE_CHECKING:  # hidden from type checkers: see aurous._lazy
     __getattr__, __dir__ = lazy_attributes(__name__, _SOURCES, __all__)

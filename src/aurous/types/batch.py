@@ -77,16 +77,21 @@ class BatchProgress:
     in_flight: int
     """Items currently running."""
     rate_limit_waits: int
-    """Times an item waited because of a rate limit (a 429, or pacing that avoided one)."""
+    """Times an item waited for a limit: a rate limit (a 429, or pacing that avoided one) or a
+    free concurrency slot."""
     last: BatchResult | None
     """The item that just finished; ``None`` for a status tick."""
     waiting_for_rate_limit: float = 0.0
-    """Seconds of the rate-limit wait that just started (0 when this is not such a tick)."""
+    """Seconds of the wait that just started (0 when this is not such a tick)."""
     not_started: int = 0
     """Finished items that were not started (budget or balance); also counted in ``failed``."""
     spent: float = 0.0
     """Credits the batch has committed or holds (its generations' costs, and the estimated price
     of creates not answered yet), earlier runs on the same manifest included."""
+    waiting_for: Literal["rate_limit", "concurrency"] | None = None
+    """What the wait that just started is for: ``"rate_limit"`` (a rate-limit bucket, or a
+    429), ``"concurrency"`` (the team's generations in flight are at its limit: the item waits
+    for one of them to finish), or ``None`` when this is not such a tick."""
 
 
 @dataclasses.dataclass(frozen=True)
