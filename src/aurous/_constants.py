@@ -17,4 +17,6 @@ JSON of a few kilobytes; a server sending hundreds of megabytes must not exhaust
 ENV_API_KEY = "AUROUS_API_KEY"
 ENV_BASE_URL = "AUROUS_BASE_URL"
 ENV_LOG = "AUROUS_LOG"
+ENV_PACING_URL = "AUROUS_PACING_URL"
+"""A shared pacing store for every client that is not given ``pacing=`` (a fleet's one setting)."""
 ENV_WEBHOOK_SECRET = "AUROUS_WEBHOOK_SECRET"

@@ -10,6 +10,9 @@ awaited.
 
 from __future__ import annotations
 
+import logging
+import sys
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,13 +29,14 @@ from ._steps import (
     Note,
     Now,
     ReadChunks,
+    Shared,
     Sleep,
     Steps,
     UnreadBody,
     WaitFor,
     relay,
 )
-from ._transport import BodyTooLarge
+from ._transport import BodyTooLarge, _user_stacklevel
 
 if TYPE_CHECKING:
     from ._client import _BaseClient
@@ -50,10 +54,36 @@ _WRITE_BATCH = 256 * 1024
 hop per quarter megabyte, not one per network chunk."""
 
 
+logger = logging.getLogger("aurous")
+_warned_in_loop = False
+
+
 def run_sync(client: _BaseClient[Any, Any], steps: Steps[T], name: str = "") -> T:
     """Run the steps of the call ``name`` on ``client`` with blocking I/O; its result."""
+    if not _warned_in_loop:
+        _check_event_loop(name)
     driver: SyncDriver = client._driver
     return driver.run(prepare(client, steps, name))
+
+
+def _check_event_loop(name: str) -> None:
+    """Warn (once per process) when a sync call runs on a thread that runs an event loop: it
+    blocks that loop, and every other task on it, until the call returns."""
+    # Only a program that loaded asyncio can be running a loop: the others never import it.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None or asyncio._get_running_loop() is None:
+        return
+    if "ipykernel" in sys.modules:
+        return  # a notebook's cells run inside its kernel's loop, where blocking is expected
+    global _warned_in_loop
+    _warned_in_loop = True
+    message = (
+        f"aurous.Client.{name or 'method'}() was called inside a running asyncio event loop: "
+        "it blocks the loop (and every other task on it) until it returns. Use "
+        "aurous.AsyncClient and await it, or run the call in a thread (asyncio.to_thread)."
+    )
+    logger.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=_user_stacklevel())
 
 
 async def run_async(client: _BaseClient[Any, Any], steps: Steps[T], name: str = "") -> T:
@@ -201,6 +231,8 @@ class SyncDriver:
             self.wait_for(step)
         elif kind is ReadChunks:
             self.read_chunks(step)
+        elif kind is Shared:
+            return step.store.apply(step.key, step.kind, step.op)
         elif kind is not Note:
             raise TypeError(f"not a step the driver can perform: {step!r:.80}")
         return None
@@ -285,6 +317,8 @@ class AsyncDriver:
             await self.wait_for(step)
         elif kind is ReadChunks:
             await self.read_chunks(step)
+        elif kind is Shared:
+            return await step.store.aapply(step.key, step.kind, step.op)
         elif kind is not Note:
             raise TypeError(f"not a step the driver can perform: {step!r:.80}")
         return None

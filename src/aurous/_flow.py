@@ -15,19 +15,17 @@ and no wait (backoff, ``Retry-After``, pacing) is started that would end after i
 from __future__ import annotations
 
 import logging
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 
 from ._call import Call
 from ._clock import Clock
-from ._errors import APIStatusError, AurousError, RateLimitError
-from ._pacing import Bucket, Gate, Pacer, figures_of
+from ._errors import AurousError, RateLimitError
+from ._pacing import CONCURRENCY_CODE, Admission, Pacer
 from ._retry import rate_limit_delay, retry_delay
-from ._steps import Sleep, Step, Steps, WaitFor, perform, relay
+from ._steps import Sleep, Step, Steps, perform, relay
 from ._transport import Transport
 
 __all__ = ["Flow", "capped_timeout"]
@@ -35,8 +33,6 @@ __all__ = ["Flow", "capped_timeout"]
 T = TypeVar("T")
 
 logger = logging.getLogger("aurous")
-
-_CONCURRENCY_CODE = "concurrency_limit_exceeded"
 
 
 def capped_timeout(base: httpx.Timeout, remaining: float | None) -> httpx.Timeout:
@@ -67,7 +63,6 @@ class Flow:
         "pacer",
         "timeout",
         "transport",
-        "wall",
     )
 
     def __init__(
@@ -86,14 +81,12 @@ class Flow:
         self.max_retries = max_retries
         self.max_rate_limit_wait = max_rate_limit_wait
         self.pacer = pacer
-        self.wall: Callable[[], float] = time.time
         self.set_clock(clock)
 
     def set_clock(self, clock: Clock) -> None:
         self.clock = clock
-        # The emulator's manual clock tells its own Unix time, which rate-limit resets are in.
-        wall = getattr(clock, "time", None)
-        self.wall = wall if callable(wall) else time.time
+        if self.pacer is not None:
+            self.pacer.set_clock(clock)
 
     # ---- a method's steps ----------------------------------------------------------------------
     def wrap(self, steps: Steps[T]) -> Steps[T]:
@@ -114,9 +107,10 @@ class Flow:
             total_end = self.clock.monotonic() + call.total_timeout
             call.deadline = total_end if call.deadline is None else min(call.deadline, total_end)
         waits = _Waits(self, call)
+        pacer = self.pacer
         attempt = limited = failures = 0
         while True:
-            admission = None if self.pacer is None else (yield from self._admit(call, waits))
+            admission = None if pacer is None else (yield from pacer.admit(call, waits))
             attempt += 1
             deadline = call.deadline
             remaining = None if deadline is None else deadline - self.clock.monotonic()
@@ -131,11 +125,9 @@ class Flow:
                     yield from self._wait_out(admission, error, limited, max_retries, waits)
                     continue
                 if admission is not None:
-                    admission.failed(error)
+                    yield from admission.failed(error)
                 failures += 1
-                delay = retry_delay(
-                    error, call, failures, max_retries, rate_limits=self.pacer is None
-                )
+                delay = retry_delay(error, call, failures, max_retries, rate_limits=pacer is None)
                 if delay is None or (isinstance(error, RateLimitError) and not waits.fits(delay)):
                     raise
                 yield from waits.retry(delay, error, failures, max_retries)
@@ -143,115 +135,30 @@ class Flow:
             except BaseException:
                 # Cancelled or interrupted mid-request: give the reservations back.
                 if admission is not None:
-                    admission.failed(None)
+                    admission.abandon()
                 raise
             if admission is None:
                 return response if call.raw else call.read(response)  # type: ignore[return-value]
-            admission.answered(response)
             try:
                 result: T = response if call.raw else call.read(response)  # type: ignore[assignment]
-            except BaseException:
-                admission.released()
+            except Exception:
+                yield from admission.answered(response, None, readable=False)
                 raise
-            admission.accepted(result)
+            yield from admission.answered(response, result, readable=True)
             return result
 
     @staticmethod
     def _wait_out(
-        admission: _Admission, error: RateLimitError, times: int, max_retries: int, waits: _Waits
+        admission: Admission, error: RateLimitError, times: int, max_retries: int, waits: _Waits
     ) -> Steps[None]:
         """Wait before sending again after a 429; raise ``error`` when that does not fit."""
-        admission.rate_limited(error)
         delay = rate_limit_delay(error, times)
+        yield from admission.rate_limited(error, rate_limit_delay(error, 1))
         if max_retries == 0 or not waits.fits(delay):
             raise error
-        if admission.gate is not None and error.code == _CONCURRENCY_CODE:
+        if admission.ticket is not None and error.code == CONCURRENCY_CODE:
             return  # the gate holds the retry until a slot frees or a probe is due
         yield from waits.rate_limit(delay, error)
-
-    def _admit(self, call: Call[Any], waits: _Waits) -> Steps[_Admission]:
-        """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""
-        pacer = self.pacer
-        assert pacer is not None
-        clock = self.clock
-        gate = pacer.gate if call.creates_generation else None
-        if gate is not None:
-            while True:
-                with pacer.lock:
-                    verdict = gate.enter(clock.monotonic())
-                if verdict is None:
-                    break
-                version, seconds = verdict
-                if not waits.fits(seconds):
-                    # Out of budget: send anyway and let the server decide.
-                    with pacer.lock:
-                        gate.force()
-                    break
-                start = clock.monotonic()
-                waits.log(seconds, "a free concurrency slot")
-                yield WaitFor(pacer.signal, version, seconds, "concurrency")
-                waits.spent(clock.monotonic() - start)
-        bucket = pacer.bucket(call.route)
-        with pacer.lock:
-            delay = bucket.reserve(clock.monotonic())
-        # A wait that does not fit the budget is skipped: the request goes, the server decides.
-        if delay > 0 and waits.fits(delay):
-            waits.log(delay, call.route)
-            yield Sleep(delay, "rate_limit", call.route)
-            waits.spent(delay)
-        return _Admission(self, pacer, bucket, gate)
-
-
-class _Admission:
-    """A request let through by the pacer: what it reserved, given back when it is answered."""
-
-    __slots__ = ("bucket", "flow", "gate", "pacer")
-
-    def __init__(self, flow: Flow, pacer: Pacer, bucket: Bucket, gate: Gate | None) -> None:
-        self.flow = flow
-        self.pacer = pacer
-        self.bucket = bucket
-        self.gate = gate
-
-    def _settle(self, headers: Any) -> float:
-        now = self.flow.clock.monotonic()
-        self.bucket.settle(figures_of(headers), now, self.flow.wall())
-        return now
-
-    def answered(self, response: httpx.Response) -> None:
-        with self.pacer.lock:
-            self._settle(response.headers)
-
-    def accepted(self, result: Any) -> None:
-        now = self.flow.clock.monotonic()
-        if self.gate is not None:
-            with self.pacer.lock:
-                self.gate.accepted(result, now)
-        self.pacer.observe(result, now)
-
-    def released(self) -> None:
-        if self.gate is not None:
-            with self.pacer.lock:
-                self.gate.released()
-
-    def rate_limited(self, error: RateLimitError) -> None:
-        with self.pacer.lock:
-            now = self._settle(error.response.headers)
-            concurrency = error.code == _CONCURRENCY_CODE
-            if not concurrency:
-                self.bucket.emptied(now, rate_limit_delay(error, 1))
-            if self.gate is not None:
-                if concurrency:
-                    self.gate.refused(rate_limit_delay(error, 1), now)
-                else:
-                    self.gate.released()
-
-    def failed(self, error: AurousError | None) -> None:
-        headers = error.response.headers if isinstance(error, APIStatusError) else None
-        with self.pacer.lock:
-            self._settle(headers)
-            if self.gate is not None:
-                self.gate.released()
 
 
 class _Waits:
@@ -278,6 +185,9 @@ class _Waits:
     def spent(self, seconds: float) -> None:
         self._rate_limit_waited += max(0.0, seconds)
 
+    def now(self) -> float:
+        return self._flow.clock.monotonic()
+
     def retry(
         self, delay: float, error: AurousError, attempt: int, max_retries: int
     ) -> Steps[None]:
@@ -295,7 +205,11 @@ class _Waits:
                 extra={
                     "attempt": attempt,
                     "wait_seconds": delay,
+                    "wait_kind": "rate_limit" if isinstance(error, RateLimitError) else "backoff",
                     "error_type": type(error).__name__,
+                    "status_code": getattr(error, "status_code", None),
+                    "request_id": getattr(error, "request_id", None),
+                    "route": self._call.route,
                     "idempotency_key": self._call.idempotency_key,
                 },
             )
@@ -313,9 +227,18 @@ class _Waits:
 
     def log(self, seconds: float, what: str) -> None:
         if logger.isEnabledFor(logging.DEBUG):
+            call = self._call
             logger.debug(
                 "waiting %.2fs for %s",
                 seconds,
                 what,
-                extra={"wait_seconds": seconds, "waiting_for": what},
+                extra={
+                    "wait_seconds": seconds,
+                    # A wait for the call's own route is its rate-limit bucket; the other one
+                    # the pacer asks for is a free concurrency slot.
+                    "wait_kind": "rate_limit" if what == call.route else "concurrency",
+                    "waiting_for": what,
+                    "route": call.route,
+                    "idempotency_key": call.idempotency_key,
+                },
             )

@@ -1,4 +1,4 @@
-"""Client-wide pacing: one client shared by many threads or tasks stays inside the team's limits.
+"""Pacing: the clients of one team stay inside the team's limits together.
 
 Two kinds of limit apply to a team (``X-RateLimit-*`` headers, ``429`` answers):
 
@@ -7,45 +7,85 @@ Two kinds of limit apply to a team (``X-RateLimit-*`` headers, ``429`` answers):
   ``-Remaining`` / ``-Reset`` headers (or their ``RateLimit-*`` spellings) and spaces requests so
   the bucket is not emptied. Bucket names are never assumed: the state is keyed by route.
 - **The concurrency limit**: how many generations may be unfinished at once. It is not
-  announced; the `Gate` learns it from ``429 concurrency_limit_exceeded`` (the generations this
-  client had in flight then are what it may have) and lets a waiting create go when one of this
-  client's generations is seen finished (by any retrieve, wait or list) — or, to find capacity
-  that other clients of the team freed, one probe after ``Retry-After``, backing off while
-  probes are refused.
+  announced; the `Gate` learns it from ``429 concurrency_limit_exceeded`` (the generations in
+  flight then are what the team may have) and lets a waiting create go when a generation is seen
+  finished (by any retrieve, wait, list or webhook) — or, to find capacity that clients outside
+  the gate freed, one probe after ``Retry-After``, backing off while probes are refused.
 
 Until the limit is known, creates ramp up like TCP's slow start: one, then one more for every
-create accepted, so the limit is found with at most one refusal. `aurous._flow` consults the
-`Pacer` around every call; nothing else in the SDK knows about pacing. The state is guarded by
-one lock, never held across a wait, so the same object serves threads and tasks.
+create accepted, so the limit is found with at most one refusal. Waiting creates are admitted in
+the order they asked (a FIFO of tickets), so no caller starves.
+
+The state lives in a *store* (`aurous._store`): in the process by default, or shared by every
+process and machine of a fleet (Redis, or a directory on one host), so they pace the team
+together. Everything the gate keeps is therefore plain data, and every entry names its *owner*
+(a process): an owner that stops renewing its lease (killed, out of memory) loses its slots
+after `OWNER_LEASE` seconds. `aurous._flow` consults the `Pacer` around every call; nothing else
+in the SDK knows about pacing.
 """
 
 from __future__ import annotations
 
 import collections
-import threading
+import email.utils
+import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._response import RateLimit
-from ._steps import Signal
+from ._steps import Shared, Sleep, Steps, WaitFor
+from ._store import Kind, LocalStore, Op, Store
 
 if TYPE_CHECKING:
-    from .types.generation import Generation
+    import httpx
 
-__all__ = ["Bucket", "Gate", "Pacer"]
+    from ._call import Call
+    from ._errors import AurousError, RateLimitError
+
+__all__ = [
+    "CONCURRENCY_CODE",
+    "OWNER_LEASE",
+    "Admission",
+    "Bucket",
+    "Gate",
+    "Pacer",
+    "figures_of",
+    "server_time",
+]
+
+T = TypeVar("T")
 
 _UNKNOWN_RATE_WAIT = 1.0
 """Wait when a bucket looks empty but its refill rate is not known yet."""
 _RATE_MEMORY = 300.0
 """Seconds a precise refill-rate reading is preferred over coarser new ones."""
 _FIRST_PROBE_DELAY = 5.0
-"""Seconds without any of the client's generations finishing before a held create probes."""
+"""Seconds without any generation finishing before a held create probes."""
 _MAX_PROBE_BACKOFF = 30.0
 """Longest pause between two probes of a concurrency limit that keeps refusing."""
+_QUICK_PROBE = 0.25
+"""Pause before the next probe after one went through: the gate counts generations that
+finished unseen, and finds them out quickly (a client that never polls, say)."""
 _STALE_AFTER = 3600.0
 """A generation not seen finished within this many seconds stops counting as in flight (its
-owner may never read it again, e.g. when it learns the outcome from a webhook)."""
+owner may never read it again, e.g. when it learns the outcome from a webhook it lost)."""
 _MAX_TRACKED = 10_000
+_RESERVATION_TTL = 120.0
+"""Seconds a token promised to a request counts if its answer is never settled (its process
+died mid-request): longer than any request takes."""
+OWNER_LEASE = 30.0
+"""Seconds after its last renewal that a process's slots and tickets stop counting."""
+_QUEUE_STALE = 15.0
+"""A waiting create re-asks at least every `_MAX_HELD_WAIT`; a ticket not refreshed for this
+long belongs to a caller that is gone and no longer holds its place."""
+_MAX_HELD_WAIT = 5.0
+
+CONCURRENCY_CODE = "concurrency_limit_exceeded"
+GATE = "gate"
+
+
+def bucket_key(route: str) -> str:
+    return f"bucket:{route}"
 
 
 class Bucket:
@@ -57,24 +97,17 @@ class Bucket:
     second and shrinks by the requests sent (or promised to a waiter) since.
     """
 
-    __slots__ = (
-        "_limit",
-        "_outstanding",
-        "_rate",
-        "_rate_at",
-        "_rate_deficit",
-        "_seen_at",
-        "_tokens",
-    )
+    __slots__ = ("limit", "outstanding", "rate", "rate_at", "rate_deficit", "seen_at", "tokens")
 
     def __init__(self) -> None:
-        self._tokens: float | None = None
-        self._seen_at = 0.0
-        self._limit: int | None = None
-        self._rate: float | None = None
-        self._rate_deficit = 0
-        self._rate_at = 0.0
-        self._outstanding = 0
+        self.tokens: float | None = None
+        self.seen_at = 0.0
+        self.limit: int | None = None
+        self.rate: float | None = None
+        self.rate_deficit = 0
+        self.rate_at = 0.0
+        self.outstanding: collections.deque[float] = collections.deque()
+        """When each token promised to a request not answered yet stops counting."""
 
     def reserve(self, now: float) -> float:
         """Take a token for a request about to be sent; the seconds to wait before sending it.
@@ -83,43 +116,47 @@ class Bucket:
         all waking at the same moment.
         """
         delay = self._delay(now)
-        self._outstanding += 1
+        self.outstanding.append(now + _RESERVATION_TTL + delay)
         return delay
 
     def _delay(self, now: float) -> float:
-        if self._tokens is None:
+        outstanding = self.outstanding
+        while outstanding and outstanding[0] < now:
+            outstanding.popleft()  # promised to a request whose answer never came back
+        if self.tokens is None:
             return 0.0
-        tokens = self._tokens
-        if self._rate is not None:
-            tokens += self._rate * max(0.0, now - self._seen_at)
-            if self._limit is not None:
-                tokens = min(float(self._limit), tokens)
-        tokens -= self._outstanding
+        tokens = self.tokens
+        if self.rate is not None:
+            tokens += self.rate * max(0.0, now - self.seen_at)
+            if self.limit is not None:
+                tokens = min(float(self.limit), tokens)
+        tokens -= len(outstanding)
         if tokens >= 1:
             return 0.0
-        if self._rate is None:
+        if self.rate is None:
             return _UNKNOWN_RATE_WAIT
-        return (1 - tokens) / self._rate
+        return (1 - tokens) / self.rate
 
     def settle(self, figures: RateLimit | None, now: float, wall: float) -> None:
         """The request answered; learn from its rate-limit figures (``None``: no answer)."""
-        self._outstanding = max(0, self._outstanding - 1)
+        if self.outstanding:
+            self.outstanding.popleft()
         if figures is None or figures.remaining is None:
             return
-        self._tokens = float(figures.remaining)
-        self._seen_at = now
-        self._limit = figures.limit
+        self.tokens = float(figures.remaining)
+        self.seen_at = now
+        self.limit = figures.limit
         if figures.limit is not None and figures.remaining < figures.limit:
             until_full = figures.seconds_until_reset(wall)
             deficit = figures.limit - figures.remaining
             # Whole tokens over whole seconds: a bucket seen near full gives a coarse rate (one
             # token and one second off either way). Keep the reading taken furthest from full,
             # unless it is old enough that the team's tier may have changed since.
-            fresher = now - self._rate_at > _RATE_MEMORY
-            if until_full and (deficit >= self._rate_deficit or fresher):
-                self._rate = deficit / until_full
-                self._rate_deficit = deficit
-                self._rate_at = now
+            fresher = now - self.rate_at > _RATE_MEMORY
+            if until_full and (deficit >= self.rate_deficit or fresher):
+                self.rate = deficit / until_full
+                self.rate_deficit = deficit
+                self.rate_at = now
 
     def emptied(self, now: float, retry_after: float) -> None:
         """A 429 ``too_many_requests``: the bucket is empty whatever the estimate said.
@@ -127,10 +164,10 @@ class Bucket:
         It holds a token again after ``retry_after``; without a known refill rate, that is the
         best estimate of one.
         """
-        self._tokens = 0.0
-        self._seen_at = now
-        if self._rate is None and retry_after > 0:
-            self._rate = 1.0 / retry_after
+        self.tokens = 0.0
+        self.seen_at = now
+        if self.rate is None and retry_after > 0:
+            self.rate = 1.0 / retry_after
 
     def figures(self, now: float) -> tuple[int | None, float | None, float | None, float]:
         """What is known, for planning (``estimate_batch``; pacing itself uses `reserve`).
@@ -140,196 +177,270 @@ class Bucket:
         refill rate comes from a whole-second ``Reset``, so it is only as precise as one second
         in ``span``.
         """
-        if self._tokens is None:
-            return self._limit, self._rate, None, 0.0
-        rate = self._rate or 0.0
-        span = (self._limit - self._tokens) / rate if self._limit is not None and rate else 0.0
-        tokens = self._tokens + rate * max(0.0, now - self._seen_at)
-        if self._limit is not None:
-            tokens = min(float(self._limit), tokens)
-        return self._limit, self._rate, tokens, span
+        if self.tokens is None:
+            return self.limit, self.rate, None, 0.0
+        rate = self.rate or 0.0
+        span = (self.limit - self.tokens) / rate if self.limit is not None and rate else 0.0
+        tokens = self.tokens + rate * max(0.0, now - self.seen_at)
+        if self.limit is not None:
+            tokens = min(float(self.limit), tokens)
+        return self.limit, self.rate, tokens, span
+
+    # ---- as plain data, for a shared store ------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "tokens": self.tokens,
+            "seen_at": self.seen_at,
+            "limit": self.limit,
+            "rate": self.rate,
+            "rate_deficit": self.rate_deficit,
+            "rate_at": self.rate_at,
+            "outstanding": list(self.outstanding),
+        }
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Bucket:
+        bucket = cls()
+        bucket.tokens = data.get("tokens")
+        bucket.seen_at = float(data.get("seen_at", 0.0))
+        bucket.limit = data.get("limit")
+        bucket.rate = data.get("rate")
+        bucket.rate_deficit = int(data.get("rate_deficit", 0))
+        bucket.rate_at = float(data.get("rate_at", 0.0))
+        bucket.outstanding = collections.deque(data.get("outstanding", ()))
+        return bucket
+
+
+Entry = tuple[str, float]
+"""(owner, since): who holds a slot or a ticket, and since when."""
 
 
 class Gate:
-    """How many of this client's generations may be unfinished: the team's concurrency limit.
+    """How many of the team's generations may be unfinished: the team's concurrency limit.
 
-    ``sending`` counts creates admitted but not answered, ``tracked`` this client's generations
-    not yet seen finished. A create may go while ``sending + len(tracked)`` is below the limit
-    (or, until the first refusal teaches the limit, below the slow-start ``window``).
+    ``sending`` holds the creates admitted but not answered, ``tracked`` the generations not yet
+    seen finished, ``queue`` the creates waiting to be admitted, oldest first. A create may go
+    while ``len(sending) + len(tracked)`` is below the limit (or, until the first refusal
+    teaches the limit, below the slow-start ``window``) and no earlier create is waiting.
 
     The limit is re-probed in two ways. After ``2 × limit`` creates accepted in a row it is
-    raised by one, so capacity that other clients of the team freed is found again; when such a
-    raise is refused, the run needed for the next one doubles, so a client working at the true
-    limit wastes fewer and fewer requests on it. And when creates are held back while none of this
-    client's generations finishes for ``probe_delay`` seconds (its own generations may be
-    followed by webhooks and never read again), one create goes anyway; refused, the delay
-    doubles up to `_MAX_PROBE_BACKOFF`.
+    raised by one, so capacity that clients outside the gate freed is found again; when such a
+    raise is refused, the run needed for the next one doubles, so a fleet working at the true
+    limit wastes fewer and fewer requests on it. And when creates are held back while no
+    generation finishes for ``probe_delay`` seconds (generations followed only by webhooks may
+    never be read again), one create goes anyway; refused, the delay doubles up to
+    `_MAX_PROBE_BACKOFF`.
     """
 
-    def __init__(self, signal: Signal) -> None:
-        self.signal = signal
+    def __init__(self) -> None:
         self.limit: int | None = None
         self.window = 1
-        self.sending = 0
-        self.tracked: collections.OrderedDict[str, float] = collections.OrderedDict()
-        self._probe_at = 0.0
-        self._probe_delay = _FIRST_PROBE_DELAY
-        self._probing = False
-        self._progress_at = 0.0
-        self._streak = 0
-        self._streak_factor = 2
-        self._raised = False
+        self.sending: dict[str, Entry] = {}
+        self.tracked: dict[str, Entry] = {}
+        self.queue: dict[str, Entry] = {}
+        self.owners: dict[str, float] = {}
+        """Owner → time of its last renewal (shared stores only; in a process: empty)."""
+        self.probe_at = 0.0
+        self.probe_delay = _FIRST_PROBE_DELAY
+        self.probing: str | None = None
+        self.probe_gain = 1
+        """Generations a probe that goes through shows to be finished unseen (doubles with each
+        such probe in a row)."""
+        self.progress_at = 0.0
+        self.streak = 0
+        self.streak_factor = 2
+        self.raised = False
 
-    def enter(self, now: float) -> tuple[int, float] | None:
-        """Admit a create (``None``), or ``(signal version, seconds)`` to wait before asking again."""
-        self._forget_stale(now)
-        unsettled = self.sending + len(self.tracked)
+    # ---- admission -----------------------------------------------------------------------------
+    def enter(self, ticket: str, owner: str, now: float) -> float | None:
+        """Admit create ``ticket`` (``None``), or the seconds to wait before asking again."""
+        self.expire(now)
+        ahead = 0
+        for queued in self.queue:
+            if queued == ticket:
+                break
+            ahead += 1
+        unsettled = len(self.sending) + len(self.tracked)
+        capacity = self.window if self.limit is None else self.limit
+        if unsettled + ahead < capacity:
+            self._admit(ticket, owner, now)
+            return None
         if self.limit is None:
-            if unsettled < self.window:
-                self.sending += 1
-                return None
-            return self.signal.version, _UNKNOWN_RATE_WAIT
-        if unsettled < self.limit:
-            self.sending += 1
+            self.queue[ticket] = (owner, now)
+            return _UNKNOWN_RATE_WAIT
+        probe_at = max(self.probe_at, self.progress_at + self.probe_delay)
+        if self.probing is None and now >= probe_at and ahead == 0:
+            self.probing = ticket
+            self._admit(ticket, owner, now)
             return None
-        probe_at = max(self._probe_at, self._progress_at + self._probe_delay)
-        if not self._probing and now >= probe_at:
-            self._probing = True
-            self.sending += 1
-            return None
-        wait = self._probe_delay if self._probing else probe_at - now
-        return self.signal.version, max(0.001, wait)
+        self.queue[ticket] = (owner, now)
+        wait = self.probe_delay if self.probing is not None else probe_at - now
+        return max(0.001, min(wait, _MAX_HELD_WAIT))
 
-    def force(self) -> None:
+    def _admit(self, ticket: str, owner: str, now: float) -> None:
+        self.queue.pop(ticket, None)
+        self.sending[ticket] = (owner, now)
+
+    def force(self, ticket: str, owner: str, now: float) -> None:
         """Send without admission (the caller's wait budget ran out): the server decides."""
-        self.sending += 1
+        self._admit(ticket, owner, now)
 
-    def accepted(self, generation: Any, now: float) -> None:
-        """A create was answered 2xx with ``generation``."""
-        # Deferred (down the layers): the model loads with the first call, not with the client.
-        from .types.generation import Generation
+    def leave(self, ticket: str) -> bool:
+        """A waiting create gave up (a deadline, a cancellation): its place goes to the next."""
+        return self.queue.pop(ticket, None) is not None
 
-        self.sending = max(0, self.sending - 1)
-        if isinstance(generation, Generation) and not generation.is_terminal:
-            self.tracked[generation.id] = now
+    # ---- answers -------------------------------------------------------------------------------
+    def accepted(self, ticket: str, generation_id: str | None, now: float) -> None:
+        """Create ``ticket`` was answered 2xx with a generation (its id if not finished yet)."""
+        owner, _ = self.sending.pop(ticket, ("", now))
+        if generation_id is not None:
+            self.tracked[generation_id] = (owner, now)
             if len(self.tracked) > _MAX_TRACKED:
-                self.tracked.popitem(last=False)
-        self._progress_at = now
+                del self.tracked[next(iter(self.tracked))]
+        self.progress_at = now
         if self.limit is None:
             self.window += 1
-        elif self._probing:
-            self._probing = False
+        elif self.probing == ticket:
+            # A create went through a gate that looked full: generations it counts finished
+            # unseen (a client that never polls learns of finishes only from webhooks and from
+            # this), or clients outside the gate freed capacity. Either way there is room: free
+            # the oldest slots — twice as many after each such probe in a row — and probe again
+            # soon, so a gate that counts many finished generations recovers in a few probes.
+            self.probing = None
+            older = [g for g in self.tracked if g != generation_id][: self.probe_gain]
+            for gid in older:
+                del self.tracked[gid]
+            self.probe_gain = min(self.probe_gain * 2, _MAX_TRACKED)
             self.limit = max(self.limit, len(self.tracked))
-            self._probe_delay = _FIRST_PROBE_DELAY
-            self._streak_factor = 2
+            self.probe_delay = _QUICK_PROBE
+            self.streak_factor = 2
         else:
-            self._streak += 1
-            if self._streak >= self._streak_factor * max(1, self.limit):
+            self.streak += 1
+            if self.streak >= self.streak_factor * max(1, self.limit):
                 self.limit += 1
-                self._streak = 0
-                self._raised = True
-            elif self._streak >= max(1, self.limit):
-                self._raised = False  # the raise held for a while: it was right
-        self.signal.fire_locked()
+                self.streak = 0
+                self.raised = True
+            elif self.streak >= max(1, self.limit):
+                self.raised = False  # the raise held for a while: it was right
 
-    def refused(self, retry_after: float, now: float) -> None:
-        """A create was refused with ``429 concurrency_limit_exceeded``."""
-        self.sending = max(0, self.sending - 1)
-        # The server allows at most what we had in flight when it said no (other clients of the
-        # team may hold the rest: then this is 0 and only probes go until slots free up). Some
-        # of ours may have finished unseen, so a known limit only ever comes down by one here.
+    def refused(self, ticket: str, retry_after: float, now: float) -> None:
+        """Create ``ticket`` was refused with ``429 concurrency_limit_exceeded``."""
+        self.sending.pop(ticket, None)
+        # The server allows at most what was in flight when it said no (clients outside the gate
+        # may hold the rest: then this is 0 and only probes go until slots free up). Some of
+        # those may have finished unseen, so a known limit only ever comes down by one here.
         in_flight = len(self.tracked)
+        probing = self.probing == ticket
         if self.limit is None:
             self.limit = in_flight
-        elif self._raised:
+        elif self.raised:
             self.limit -= 1  # the last raise was one too many
-            self._streak_factor = min(64, self._streak_factor * 2)
-        elif self._probing:
+            self.streak_factor = min(64, self.streak_factor * 2)
+        elif probing:
             self.limit = min(self.limit, in_flight)
         else:
             self.limit = min(in_flight, self.limit - 1)
         self.limit = max(0, self.limit)
-        self._raised = False
-        self._streak = 0
-        if self._probing:
-            self._probing = False
-            self._probe_delay = min(_MAX_PROBE_BACKOFF, self._probe_delay * 2)
+        self.raised = False
+        self.streak = 0
+        if probing:
+            self.probing = None
+            if self.probe_gain > 1:
+                # Quick probes just found what is really in flight: back to the usual pace.
+                self.probe_delay = _FIRST_PROBE_DELAY
+            else:
+                self.probe_delay = min(_MAX_PROBE_BACKOFF, self.probe_delay * 2)
+            self.probe_gain = 1
         elif not self.tracked:
-            # None of ours is in flight, so none can free a slot: only other clients' can. Ask
-            # again when the server says, backing off while it keeps refusing.
-            self._probe_delay = max(retry_after, 0.1)
+            # Nothing behind the gate is in flight, so nothing here can free a slot: only
+            # clients outside it can. Ask again when the server says, backing off.
+            self.probe_delay = max(retry_after, 0.1)
         else:
-            self._probe_delay = _FIRST_PROBE_DELAY
-        self._probe_at = now + max(self._probe_delay, retry_after)
-        self.signal.fire_locked()
+            self.probe_delay = _FIRST_PROBE_DELAY
+        self.probe_at = now + max(self.probe_delay, retry_after)
 
-    def released(self) -> None:
-        """A create ended without an answer that tells anything (an error, a cancellation)."""
-        self.sending = max(0, self.sending - 1)
-        self._probing = False
-        self.signal.fire_locked()
+    def released(self, ticket: str) -> None:
+        """Create ``ticket`` ended without an answer that tells anything (an error, a cancel)."""
+        self.sending.pop(ticket, None)
+        self.queue.pop(ticket, None)
+        if self.probing == ticket:
+            self.probing = None
 
-    def seen(self, generation: Generation, now: float) -> None:
-        """A generation was read; if it is one of ours and finished, its slot is free."""
-        if generation.id in self.tracked and generation.is_terminal:
-            del self.tracked[generation.id]
-            self._progress_at = now
-            self.signal.fire_locked()
+    def seen(self, generation_id: str, now: float) -> bool:
+        """Generation ``generation_id`` was seen finished; True if that freed a slot."""
+        if self.tracked.pop(generation_id, None) is None:
+            return False
+        self.progress_at = now
+        return True
 
-    def _forget_stale(self, now: float) -> None:
-        while self.tracked:
-            oldest, since = next(iter(self.tracked.items()))
-            if now - since < _STALE_AFTER:
-                return
-            del self.tracked[oldest]
+    # ---- leases --------------------------------------------------------------------------------
+    def renew(self, owner: str, now: float) -> None:
+        self.owners[owner] = now
 
+    def expire(self, now: float) -> bool:
+        """Forget what dead owners held, tickets nobody refreshes, and generations never seen
+        again; True if anything was freed."""
+        freed = False
+        tracked = self.tracked
+        while tracked:
+            oldest = next(iter(tracked))
+            if now - tracked[oldest][1] < _STALE_AFTER:
+                break
+            del tracked[oldest]
+            freed = True
+        stale = [t for t, (_, since) in self.queue.items() if now - since > _QUEUE_STALE]
+        for ticket in stale:
+            del self.queue[ticket]
+        dead = {o for o, renewed in self.owners.items() if now - renewed > OWNER_LEASE}
+        if dead:
+            for table in (self.sending, self.tracked, self.queue):
+                for key in [k for k, (owner, _) in table.items() if owner in dead]:
+                    del table[key]
+                    freed = True
+            if self.probing is not None and self.probing not in self.sending:
+                self.probing = None
+            for owner in dead:
+                del self.owners[owner]
+        return freed or bool(stale)
 
-class Pacer:
-    """The pacing state of one client and its ``with_options`` copies."""
+    # ---- as plain data, for a shared store ------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "limit": self.limit,
+            "window": self.window,
+            "sending": self.sending,
+            "tracked": self.tracked,
+            "queue": self.queue,
+            "owners": self.owners,
+            "probe_at": self.probe_at,
+            "probe_delay": self.probe_delay,
+            "probing": self.probing,
+            "probe_gain": self.probe_gain,
+            "progress_at": self.progress_at,
+            "streak": self.streak,
+            "streak_factor": self.streak_factor,
+            "raised": self.raised,
+        }
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.signal = Signal(self.lock)
-        self.gate = Gate(self.signal)
-        self._buckets: dict[str, Bucket] = {}
-
-    def bucket(self, route: str) -> Bucket:
-        bucket = self._buckets.get(route)
-        if bucket is None:
-            with self.lock:
-                bucket = self._buckets.setdefault(route, Bucket())
-        return bucket
-
-    def observe(self, result: Any, now: float) -> None:
-        """Note finished generations in any result (a row, a page of rows)."""
-        gate = self.gate
-        if not gate.tracked:
-            return
-        # Deferred (down the layers): once a create was tracked, the model is loaded anyway.
-        from .types.generation import Generation
-
-        if isinstance(result, Generation):
-            with self.lock:
-                gate.seen(result, now)
-            return
-        data = getattr(result, "data", None)
-        if isinstance(data, list):
-            # A page rarely holds one of ours: look the rows up before taking the lock (`seen`
-            # checks again under it), so a 100-row page costs a dict lookup per row.
-            tracked = gate.tracked
-            ours = [i for i in data if isinstance(i, Generation) and i.id in tracked]
-            if ours:
-                with self.lock:
-                    for item in ours:
-                        gate.seen(item, now)
-
-    def __repr__(self) -> str:
-        gate = self.gate
-        limit = "unknown" if gate.limit is None else gate.limit
-        return (
-            f"<Pacer routes={len(self._buckets)} concurrency_limit={limit} "
-            f"in_flight={len(gate.tracked)} sending={gate.sending}>"
-        )
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> Gate:
+        gate = cls()
+        gate.limit = data.get("limit")
+        gate.window = int(data.get("window", 1))
+        for name in ("sending", "tracked", "queue"):
+            setattr(
+                gate, name, {k: (str(v[0]), float(v[1])) for k, v in data.get(name, {}).items()}
+            )
+        gate.owners = {str(k): float(v) for k, v in data.get("owners", {}).items()}
+        gate.probe_at = float(data.get("probe_at", 0.0))
+        gate.probe_delay = float(data.get("probe_delay", _FIRST_PROBE_DELAY))
+        gate.probing = data.get("probing")
+        gate.probe_gain = int(data.get("probe_gain", 1))
+        gate.progress_at = float(data.get("progress_at", 0.0))
+        gate.streak = int(data.get("streak", 0))
+        gate.streak_factor = int(data.get("streak_factor", 2))
+        gate.raised = bool(data.get("raised", False))
+        return gate
 
 
 def figures_of(headers: Mapping[str, str] | None) -> RateLimit | None:
@@ -338,3 +449,301 @@ def figures_of(headers: Mapping[str, str] | None) -> RateLimit | None:
         return None
     figures = RateLimit.from_headers(headers)
     return None if figures.remaining is None else figures
+
+
+_date_cache: tuple[str, float] | None = None
+
+
+def server_time(headers: Mapping[str, str] | None) -> float | None:
+    """The server's clock from a response's ``Date`` header: rate-limit resets are instants on
+    that clock, and reading them against ours would go wrong by however far ours is off."""
+    global _date_cache
+    raw = headers.get("date") if headers is not None else None
+    if raw is None:
+        return None
+    cached = _date_cache
+    if cached is not None and cached[0] == raw:
+        return cached[1]
+    try:
+        when = email.utils.parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    _date_cache = (raw, when)  # one parse per second of the server's clock, not per response
+    return when
+
+
+class Waits(Protocol):
+    """The waiting budget of one call (the flow's): whether a wait fits, and what it spent."""
+
+    def fits(self, seconds: float) -> bool: ...
+
+    def spent(self, seconds: float) -> None: ...
+
+    def log(self, seconds: float, what: str) -> None: ...
+
+    def now(self) -> float: ...
+
+
+class Pacer:
+    """The pacing of one client and its ``with_options`` copies — or of every process sharing
+    its store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.signal = store.signal
+
+    def set_clock(self, clock: Any) -> None:
+        """Time as the client sees it (the emulator's manual clock, in tests): a store in the
+        process keeps its state on that clock."""
+        set_clock = getattr(self.store, "set_clock", None)
+        if set_clock is not None:
+            set_clock(clock)
+
+    def _wall(self, headers: Mapping[str, str] | None) -> float:
+        """Now on the server's clock (its ``Date``), else on the store's wall clock."""
+        when = server_time(headers)
+        return when if when is not None else self.store.wall()
+
+    # ---- state, for planning and tests (may be stale with a shared store) -----------------------
+    @property
+    def gate(self) -> Gate:
+        gate: Gate | None = self.store.peek(GATE)
+        if gate is None and not self.store.shared:
+            gate = self.store.apply(GATE, Gate, _state)
+        return gate if gate is not None else Gate()
+
+    def bucket(self, route: str) -> Bucket:
+        bucket: Bucket | None = self.store.peek(bucket_key(route))
+        return bucket if bucket is not None else Bucket()
+
+    # ---- applying operations -----------------------------------------------------------------------
+    def apply(self, key: str, kind: Kind, op: Op[T]) -> Steps[T]:
+        """``op`` on the state under ``key``: inline in a process, a `Shared` step otherwise."""
+        store = self.store
+        if not store.shared:
+            return store.apply(key, kind, op)
+        result: T = yield Shared(store, key, kind, op)
+        return result
+
+    # ---- before a request ----------------------------------------------------------------------
+    def admit(self, call: Call[Any], waits: Waits) -> Steps[Admission]:
+        """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""
+        ticket = None
+        if call.creates_generation:
+            ticket = uuid.uuid4().hex
+            try:
+                yield from self._enter(ticket, waits)
+            except BaseException:
+                self.store.apply_soon(GATE, Gate, _leave(ticket))  # its place goes to the next
+                raise
+        route = call.route
+        delay = yield from self.apply(bucket_key(route), Bucket, _reserve)
+        # A wait that does not fit the budget is skipped: the request goes, the server decides.
+        if delay > 0 and waits.fits(delay):
+            waits.log(delay, route)
+            yield Sleep(delay, "rate_limit", route)
+            waits.spent(delay)
+        return Admission(self, route, ticket)
+
+    def _enter(self, ticket: str, waits: Waits) -> Steps[None]:
+        owner = self.store.owner
+        enter = _enter(ticket, owner)
+        while True:
+            version = self.signal.version  # read first: a wake-up in between is not missed
+            seconds = yield from self.apply(GATE, Gate, enter)
+            if seconds is None:
+                return
+            if not waits.fits(seconds):
+                # Out of budget: send anyway and let the server decide.
+                yield from self.apply(GATE, Gate, _force(ticket, owner))
+                return
+            start = waits.now()
+            waits.log(seconds, "a free concurrency slot")
+            yield WaitFor(self.signal, version, seconds, "concurrency")
+            waits.spent(waits.now() - start)
+
+    # ---- what the client learns ------------------------------------------------------------------
+    def observe(self, result: Any) -> Steps[None]:
+        """Note finished generations in any result (a row, a page of rows)."""
+        gate: Gate | None = self.store.peek(GATE)
+        if gate is None or not gate.tracked:
+            return
+        tracked = gate.tracked
+        if _is_generation(result):
+            rows = [result] if result.is_terminal and result.id in tracked else []
+        else:
+            data = getattr(result, "data", None)
+            # A page rarely holds a tracked row: look them up before asking the store (which
+            # checks again), so a 100-row page costs a dict lookup per row.
+            rows = [
+                row
+                for row in data or ()
+                if _is_generation(row) and row.is_terminal and row.id in tracked
+            ]
+        if rows:
+            yield from self.apply(GATE, Gate, _seen([row.id for row in rows]))
+
+    def finished(self, generation_ids: list[str]) -> Steps[None]:
+        """Generations known to be finished (a webhook said so): their slots are free."""
+        yield from self.apply(GATE, Gate, _seen(generation_ids))
+
+    def __repr__(self) -> str:
+        gate = self.gate
+        limit = "unknown" if gate.limit is None else gate.limit
+        return (
+            f"<Pacer store={self.store!r} concurrency_limit={limit} "
+            f"in_flight={len(gate.tracked)} sending={len(gate.sending)} waiting={len(gate.queue)}>"
+        )
+
+
+class Admission:
+    """A request let through by the pacer: what it reserved, given back when it is answered."""
+
+    __slots__ = ("pacer", "route", "ticket")
+
+    def __init__(self, pacer: Pacer, route: str, ticket: str | None) -> None:
+        self.pacer = pacer
+        self.route = route
+        self.ticket = ticket
+
+    def answered(self, response: httpx.Response, result: Any, readable: bool) -> Steps[None]:
+        """A 2xx came back; ``result`` is what it was read into (unless not ``readable``)."""
+        headers = response.headers
+        pacer = self.pacer
+        yield from pacer.apply(
+            bucket_key(self.route), Bucket, _settle(figures_of(headers), pacer._wall(headers))
+        )
+        ticket = self.ticket
+        if ticket is not None:
+            if not readable:
+                op: Op[None] = _released(ticket)
+            else:
+                pending = _is_generation(result) and not result.is_terminal
+                op = _accepted(ticket, result.id if pending else None)
+            yield from self.pacer.apply(GATE, Gate, op)
+        if readable:
+            yield from self.pacer.observe(result)
+
+    def rate_limited(self, error: RateLimitError, retry_after: float) -> Steps[None]:
+        """A 429: the bucket is empty, or (``concurrency_limit_exceeded``) the gate full."""
+        headers = error.response.headers
+        figures, when = figures_of(headers), self.pacer._wall(headers)
+        concurrency = error.code == CONCURRENCY_CODE
+        yield from self.pacer.apply(
+            bucket_key(self.route), Bucket, _limited(figures, when, not concurrency, retry_after)
+        )
+        ticket = self.ticket
+        if ticket is not None:
+            op = _refused(ticket, retry_after) if concurrency else _released(ticket)
+            yield from self.pacer.apply(GATE, Gate, op)
+
+    def failed(self, error: AurousError) -> Steps[None]:
+        """The request failed (retried or not): what it reserved is given back."""
+        response = getattr(error, "response", None)
+        headers = response.headers if response is not None else None
+        yield from self.pacer.apply(
+            bucket_key(self.route), Bucket, _settle(figures_of(headers), self.pacer._wall(headers))
+        )
+        if self.ticket is not None:
+            yield from self.pacer.apply(GATE, Gate, _released(self.ticket))
+
+    def abandon(self) -> None:
+        """Cancelled or interrupted mid-request: give the reservations back, without waiting."""
+        store = self.pacer.store
+        store.apply_soon(bucket_key(self.route), Bucket, _settle(None, 0.0))
+        if self.ticket is not None:
+            store.apply_soon(GATE, Gate, _released(self.ticket))
+
+
+def _is_generation(value: Any) -> bool:
+    # By its shape, not `isinstance`: the model's module loads with the first call that returns
+    # one, not with the client (`aurous.types.Generation` is the only model with this property).
+    return hasattr(type(value), "is_terminal")
+
+
+# ---- the operations (pure: a shared store may run one again after a conflict) ----------------------
+
+
+def _state(state: Any, now: float) -> tuple[Any, bool]:
+    return state, False
+
+
+def _reserve(bucket: Bucket, now: float) -> tuple[float, bool]:
+    return bucket.reserve(now), False
+
+
+def _settle(figures: RateLimit | None, wall: float) -> Op[None]:
+    def op(bucket: Bucket, now: float) -> tuple[None, bool]:
+        bucket.settle(figures, now, wall)
+        return None, False
+
+    return op
+
+
+def _limited(figures: RateLimit | None, wall: float, emptied: bool, retry_after: float) -> Op[None]:
+    def op(bucket: Bucket, now: float) -> tuple[None, bool]:
+        bucket.settle(figures, now, wall)
+        if emptied:
+            bucket.emptied(now, retry_after)
+        return None, False
+
+    return op
+
+
+def _enter(ticket: str, owner: str) -> Op[float | None]:
+    def op(gate: Gate, now: float) -> tuple[float | None, bool]:
+        if owner != LocalStore.owner:
+            gate.renew(owner, now)
+        freed = gate.expire(now)
+        return gate.enter(ticket, owner, now), freed
+
+    return op
+
+
+def _force(ticket: str, owner: str) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        gate.force(ticket, owner, now)
+        return None, False
+
+    return op
+
+
+def _leave(ticket: str) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        return None, gate.leave(ticket)
+
+    return op
+
+
+def _accepted(ticket: str, generation_id: str | None) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        gate.accepted(ticket, generation_id, now)
+        return None, True
+
+    return op
+
+
+def _refused(ticket: str, retry_after: float) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        gate.refused(ticket, retry_after, now)
+        return None, True
+
+    return op
+
+
+def _released(ticket: str) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        gate.released(ticket)
+        return None, True
+
+    return op
+
+
+def _seen(generation_ids: list[str]) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        freed = False
+        for gid in generation_ids:
+            freed = gate.seen(gid, now) or freed
+        return None, freed
+
+    return op

@@ -32,6 +32,7 @@ __all__ = [
     "Note",
     "Now",
     "ReadChunks",
+    "Shared",
     "Signal",
     "Sleep",
     "Step",
@@ -147,6 +148,17 @@ class Note:
 
 
 @dataclasses.dataclass(frozen=True)
+class Shared:
+    """Apply ``op`` to the state under ``key`` in a shared store (`aurous._store`): blocking on
+    a sync client, awaited on an async one. Its result is the operation's."""
+
+    store: Any
+    key: str
+    kind: Any
+    op: Callable[[Any, float], Any]
+
+
+@dataclasses.dataclass(frozen=True)
 class WaitFor:
     """Wait until ``signal`` fires after ``version`` or ``seconds`` pass, whichever is first.
 
@@ -219,7 +231,18 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 if TYPE_CHECKING:
-    Step = Call[Any] | Exchange | Sleep | Now | ReadChunks | WaitFor | Blocking | Callback | Note
+    Step = (
+        Call[Any]
+        | Exchange
+        | Sleep
+        | Now
+        | ReadChunks
+        | WaitFor
+        | Blocking
+        | Callback
+        | Note
+        | Shared
+    )
 else:
     Step = object
 

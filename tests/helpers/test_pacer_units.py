@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from typing import Any
 
 import pytest
 
 from aurous._pacing import Bucket, Gate, Pacer
 from aurous._response import RateLimit
-from aurous._steps import Signal
 from aurous.types import Generation
 
 WALL = 1_779_282_060.0
@@ -96,27 +94,45 @@ def test_reset_given_as_a_delta_is_understood() -> None:
 # ---- the concurrency gate ------------------------------------------------------------------------
 
 
-class _LockedGate:
-    """A gate whose methods run under the pacer's lock, as `aurous._flow` calls them."""
+class _OneCaller:
+    """The gate as one caller at a time uses it: each ``enter`` is a new create (a ticket) that,
+    told to wait, walks away instead of queueing; answers go to the oldest admitted create."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._gate = Gate(Signal(self._lock))
+        self._gate = Gate()
+        self._tickets = itertools.count()
+        self._admitted: list[str] = []
+        self.wakes = 0
 
     def __getattr__(self, name: str) -> Any:
-        value = getattr(self._gate, name)
-        if not callable(value):
-            return value
+        return getattr(self._gate, name)
 
-        def locked(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return value(*args, **kwargs)
+    def enter(self, now: float) -> float | None:
+        ticket = f"t{next(self._tickets)}"
+        verdict = self._gate.enter(ticket, "local", now)
+        if verdict is None:
+            self._admitted.append(ticket)
+        else:
+            self._gate.leave(ticket)
+        return verdict
 
-        return locked
+    def accepted(self, generation: Generation, now: float) -> None:
+        pending = None if generation.is_terminal else generation.id
+        self._gate.accepted(self._admitted.pop(0), pending, now)
+
+    def refused(self, retry_after: float, now: float) -> None:
+        self._gate.refused(self._admitted.pop(0), retry_after, now)
+
+    def released(self) -> None:
+        self._gate.released(self._admitted.pop(0))
+
+    def seen(self, generation: Generation, now: float) -> None:
+        if generation.is_terminal and self._gate.seen(generation.id, now):
+            self.wakes += 1
 
 
 def _gate() -> Any:
-    return _LockedGate()
+    return _OneCaller()
 
 
 def test_slow_start_admits_one_more_per_accepted_create() -> None:
@@ -136,12 +152,10 @@ def test_a_refusal_teaches_the_limit_and_a_finished_generation_frees_a_slot() ->
     assert gate.enter(0.0) is None
     gate.refused(retry_after=1.0, now=0.0)
     assert gate.limit == 4
-    verdict = gate.enter(0.1)
-    assert verdict is not None
-    version, seconds = verdict
+    seconds = gate.enter(0.1)
     assert seconds == pytest.approx(4.9)  # until a probe is due
     gate.seen(_generation("img_2", "succeeded"), 0.2)
-    assert gate.signal.version != version  # waiters are woken
+    assert gate.wakes == 1  # waiters are woken
     assert gate.enter(0.2) is None
 
 
@@ -164,7 +178,10 @@ def test_probes_find_capacity_that_other_clients_freed() -> None:
     assert gate.enter(5.0) is None  # the probe
     assert gate.enter(5.0) is not None  # only one probe at a time
     gate.accepted(_generation("img_9"), 5.0)
-    assert gate.limit == 3
+    # It went through: there is room. The oldest slot is taken as finished unseen, and the
+    # next probe comes soon.
+    assert len(gate.tracked) == 2
+    assert gate.probe_delay == pytest.approx(0.25)
 
 
 def test_a_finished_generation_of_ours_postpones_the_probe() -> None:
@@ -178,8 +195,7 @@ def test_a_finished_generation_of_ours_postpones_the_probe() -> None:
     assert gate.enter(4.0) is None  # the freed slot
     gate.accepted(_generation("img_2"), 4.0)
     verdict = gate.enter(6.0)
-    assert verdict is not None
-    assert verdict[1] == pytest.approx(3.0)  # five seconds after the last progress
+    assert verdict == pytest.approx(3.0)  # five seconds after the last progress
 
 
 def test_refused_raises_need_longer_runs_next_time() -> None:
@@ -210,8 +226,7 @@ def test_holding_nothing_a_client_asks_again_after_retry_after() -> None:
     gate.enter(0.0)
     gate.refused(retry_after=1.0, now=0.0)  # other clients hold every slot; we hold none
     verdict = gate.enter(0.0)
-    assert verdict is not None
-    assert verdict[1] == pytest.approx(1.0)
+    assert verdict == pytest.approx(1.0)
     assert gate.enter(1.0) is None  # the probe, after Retry-After
     gate.refused(retry_after=1.0, now=1.0)
     assert gate.enter(2.5) is not None  # refused again: the next one waits twice as long
@@ -219,19 +234,19 @@ def test_holding_nothing_a_client_asks_again_after_retry_after() -> None:
 
 
 def test_refused_probes_back_off() -> None:
-    gate = _gate()
-    gate.enter(0.0)
-    gate.refused(retry_after=1.0, now=0.0)  # other clients hold every slot
+    gate = Gate()
+    gate.enter("first", "local", 0.0)
+    gate.refused("first", retry_after=1.0, now=0.0)  # other clients hold every slot
     assert gate.limit == 0
     due = []
     now = 0.0
-    for _ in range(7):
-        verdict = gate.enter(now)
-        assert verdict is not None
-        now += verdict[1]
+    for n in range(7):
+        ticket = f"probe-{n}"
+        while (wait := gate.enter(ticket, "local", now)) is not None:
+            assert wait <= 5.0  # a held create re-asks at least every 5 s (keeps its place)
+            now += wait
         due.append(now)
-        assert gate.enter(now) is None  # the probe
-        gate.refused(retry_after=1.0, now=now)
+        gate.refused(ticket, retry_after=1.0, now=now)
     gaps = [b - a for a, b in itertools.pairwise(due)]
     assert gaps == sorted(gaps)
     assert gaps[-1] == pytest.approx(30.0)
@@ -256,7 +271,7 @@ def test_errors_and_cancellations_give_the_slot_back() -> None:
     gate = _gate()
     assert gate.enter(0.0) is None
     gate.released()
-    assert gate.sending == 0
+    assert gate.sending == {}
     assert gate.enter(0.0) is None
 
 
@@ -273,15 +288,79 @@ def test_generations_never_seen_again_stop_counting_after_an_hour() -> None:
 
 
 def test_the_pacer_sees_finished_generations_in_pages() -> None:
-    pacer = Pacer()
+    from aurous._clock import SYSTEM_CLOCK
+    from aurous._store import LocalStore
+
+    pacer = Pacer(LocalStore(SYSTEM_CLOCK))
     gate = pacer.gate
-    with pacer.lock:
-        gate.enter(0.0)
-        gate.accepted(_generation("img_1"), 0.0)
+    gate.enter("t", "local", 0.0)
+    gate.accepted("t", "img_1", 0.0)
 
     class Page:
         def __init__(self) -> None:
             self.data = [_generation("img_1", "failed"), _generation("img_2", "succeeded")]
 
-    pacer.observe(Page(), 1.0)
+    version = pacer.signal.version
+    steps = pacer.observe(Page())
+    with pytest.raises(StopIteration):
+        next(steps)
     assert not gate.tracked
+    assert pacer.signal.version != version
+
+
+def test_a_held_create_keeps_its_place_in_line() -> None:
+    gate = Gate()
+    gate.enter("a", "local", 0.0)
+    gate.accepted("a", "img_a", 0.0)
+    gate.enter("x", "local", 0.0)
+    gate.refused("x", 1.0, 0.0)  # the limit is one, held by img_a
+    assert gate.enter("first", "local", 0.1) is not None
+    assert gate.enter("second", "local", 0.2) is not None
+    gate.seen("img_a", 0.3)
+    assert gate.enter("second", "local", 0.3) is not None  # "first" asked before it
+    assert gate.enter("first", "local", 0.3) is None
+    assert list(gate.queue) == ["second"]
+
+
+def test_a_ticket_nobody_refreshes_loses_its_place() -> None:
+    gate = Gate()
+    gate.enter("a", "local", 0.0)
+    gate.accepted("a", "img_a", 0.0)
+    gate.enter("x", "local", 0.0)
+    gate.refused("x", 1.0, 0.0)
+    assert gate.enter("gone", "local", 0.0) is not None
+    gate.seen("img_a", 1.0)
+    assert gate.enter("next", "local", 20.0) is None  # "gone" never came back
+
+
+def test_a_dead_owner_loses_its_slots_after_the_lease() -> None:
+    gate = Gate()
+    gate.renew("worker-1", 0.0)
+    gate.renew("worker-2", 0.0)
+    gate.enter("a", "worker-1", 0.0)
+    gate.accepted("a", "img_a", 0.0)
+    gate.enter("b", "worker-2", 0.0)
+    gate.accepted("b", "img_b", 0.0)
+    gate.renew("worker-2", 25.0)
+    assert not gate.expire(29.0)
+    assert gate.expire(31.0)  # worker-1 stopped renewing 31 s ago
+    assert set(gate.tracked) == {"img_b"}
+    assert set(gate.owners) == {"worker-2"}
+
+
+def test_a_gate_travels_as_plain_data() -> None:
+    import json
+
+    gate = Gate()
+    gate.renew("w", 0.0)
+    gate.enter("a", "w", 0.0)
+    gate.accepted("a", "img_a", 0.0)
+    gate.enter("b", "w", 0.0)
+    gate.refused("b", 1.0, 0.0)
+    gate.enter("c", "w", 0.5)
+    copy = Gate.load(json.loads(json.dumps(gate.dump())))
+    assert copy.dump() == gate.dump()
+    bucket = Bucket()
+    bucket.reserve(1.0)
+    bucket.settle(_figures(10, 3, WALL + 7), 1.0, WALL)
+    assert Bucket.load(json.loads(json.dumps(bucket.dump()))).dump() == bucket.dump()

@@ -9,6 +9,7 @@ knows (`duration_lower_bound`).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -128,7 +129,8 @@ def _outputs(media: Media, request_: Mapping[str, Any]) -> int:
 
 def _typical_seconds(client: _BaseClient[Any, Any], media: Media) -> Steps[float | None]:
     """The team's median generation time over the last week (``GET /v1/usage``), if any."""
-    now = datetime.fromtimestamp(client._flow.wall(), tz=timezone.utc).replace(microsecond=0)
+    wall = client._pacer.store.wall() if client._pacer is not None else time.time()
+    now = datetime.fromtimestamp(wall, tz=timezone.utc).replace(microsecond=0)
     query = {
         "start_time": now - _USAGE_WINDOW,
         "end_time": now,
