@@ -10,7 +10,11 @@ repetition, so a noisy neighbour slows every variant of a round alike; the table
   page, for raw httpx (``http.get(...).json()``), the typed floor (raw httpx + the pydantic
   model parse), raw httpx2 when installed, aurous and aurous with ``pacing=False``;
 * async requests/s at concurrency 64: the same variants with ``httpx.AsyncClient`` (pool sized
-  for 64), aurous with its default transport and with ``aurous.DefaultAioHttpClient``;
+  for 64), aurous with its default transport and with ``aurous.DefaultAioHttpClient``, and, to
+  tell the SDK's share from the transport's, the typed floor on the same aiohttp transport (raw
+  ``httpx_aiohttp.HttpxAiohttpClient``) and on raw ``aiohttp`` (both parse into the same model);
+  a section of ratios per repetition then sets aurous on aiohttp against each, and labels the
+  transport's own gain (the typed floor on aiohttp over the typed floor on httpx's transport);
 * ``import``: seconds and peak RSS of a fresh interpreter importing httpx and pydantic vs aurous;
 * construction: ms and RSS per live client with 1,000 clients alive, and ``with_options`` copies;
 * ``pytest --co`` on an empty project with aurous's pytest plugin vs without it.
@@ -436,12 +440,87 @@ async def _async_variants(
     )
     variants["aurous"] = lambda: sdk.images.retrieve(GENERATION_ID)
     variants["aurous pacing=False"] = lambda: unpaced.images.retrieve(GENERATION_ID)
-    if _optional("httpx_aiohttp") is not None:
+    httpx_aiohttp = _optional("httpx_aiohttp")
+    if httpx_aiohttp is not None:
+        # The same transport without the SDK: what aiohttp gives any httpx user.
+        raw_aio = await stack.enter_async_context(
+            httpx_aiohttp.HttpxAiohttpClient(
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)
+            )
+        )
+
+        async def raw_aio_typed() -> object:
+            return Generation.model_validate_json((await raw_aio.get(url, headers=headers)).content)
+
+        variants[TYPED_AIOHTTP] = raw_aio_typed
         # The SDK never closes a client it was given: the stack closes this one.
         http = await stack.enter_async_context(aurous.DefaultAioHttpClient())
         aio = aurous.AsyncClient(api_key=API_KEY, base_url=base_url, http_client=http)
-        variants["aurous + DefaultAioHttpClient"] = lambda: aio.images.retrieve(GENERATION_ID)
+        variants[AUROUS_AIOHTTP] = lambda: aio.images.retrieve(GENERATION_ID)
+    aiohttp = _optional("aiohttp")
+    if aiohttp is not None:
+        # aiohttp itself, no httpx layer at all: the ceiling of that transport.
+        session = await stack.enter_async_context(
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        )
+
+        async def aiohttp_typed() -> object:
+            async with session.get(url, headers=headers) as response:
+                return Generation.model_validate_json(await response.read())
+
+        variants[TYPED_RAW_AIOHTTP] = aiohttp_typed
     return variants
+
+
+TYPED_FLOOR = "raw httpx + pydantic (typed floor)"
+TYPED_AIOHTTP = "raw httpx-aiohttp + pydantic (typed floor on aiohttp)"
+TYPED_RAW_AIOHTTP = "raw aiohttp + pydantic (typed)"
+AUROUS_AIOHTTP = "aurous + DefaultAioHttpClient"
+
+
+def floor_rows(rows: list[Row]) -> list[Row]:
+    """What the SDK costs over the typed floor (raw httpx + the same pydantic parse), per call.
+
+    The typed floor is what any typed client must pay, so it is the yardstick of the SDK's own
+    overhead; raw httpx returns dicts. Time per call, aurous over the floor, per repetition.
+    """
+    found: list[Row] = []
+    by_key = {(row.section, row.name): row for row in rows}
+    for (section, name), sdk in by_key.items():
+        floor = by_key.get((section, TYPED_FLOOR))
+        if name != "aurous" or floor is None or sdk.unit != "µs/call" or not sdk.values:
+            continue
+        row = Row("aurous over the typed floor (time per call)", section, "x")
+        row.values = [a / b for a, b in zip(sdk.values, floor.values, strict=True)]
+        found.append(row)
+    return found
+
+
+def transport_rows(rows: list[Row]) -> list[Row]:
+    """Who gains what on aiohttp: ratios of requests per second, within each repetition.
+
+    ``aurous + DefaultAioHttpClient`` over raw httpx (the async table's ratio column) mixes the
+    transport's gain with the SDK's cost. These rows take them apart: the transport's own gain
+    (the typed floor on aiohttp over the typed floor on httpx's transport), and aurous on aiohttp
+    against the typed floor on the same transport and against raw aiohttp.
+    """
+    by_name = {row.name: row for row in rows if row.section.startswith("async ")}
+    pairs = [
+        ("aurous / typed floor, httpx's own transport", "aurous", TYPED_FLOOR),
+        ("transport's gain: typed floor on aiohttp / on httpx", TYPED_AIOHTTP, TYPED_FLOOR),
+        ("aurous on aiohttp / typed floor on the same transport", AUROUS_AIOHTTP, TYPED_AIOHTTP),
+        ("aurous on aiohttp / raw aiohttp + pydantic", AUROUS_AIOHTTP, TYPED_RAW_AIOHTTP),
+    ]
+    found = []
+    for label, numerator, denominator in pairs:
+        top, bottom = by_name.get(numerator), by_name.get(denominator)
+        row = Row("async on aiohttp: who gains what (ratio of req/s)", label, "x")
+        if top is None or bottom is None or not top.values or not bottom.values:
+            row.note = "skipped: pip install 'aurous[aiohttp]'"
+        else:
+            row.values = [a / b for a, b in zip(top.values, bottom.values, strict=True)]
+        found.append(row)
+    return found
 
 
 def async_rows(server: Server, args: argparse.Namespace) -> list[Row]:
@@ -472,13 +551,11 @@ def async_rows(server: Server, args: argparse.Namespace) -> list[Row]:
                     rows[name].ratios.append(value / figures["raw httpx"])
         for name, row in rows.items():
             row.note = f"server CPU {cpu[name] / elapsed[name]:.0%} of a core"
-        if "aurous + DefaultAioHttpClient" not in rows:
-            rows["aurous + DefaultAioHttpClient"] = Row(
-                title,
-                "aurous + DefaultAioHttpClient",
-                "req/s",
-                note="skipped: pip install 'aurous[aiohttp]'",
-            )
+        for name in (TYPED_AIOHTTP, AUROUS_AIOHTTP, TYPED_RAW_AIOHTTP):
+            if name not in rows:
+                rows[name] = Row(
+                    title, name, "req/s", note="skipped: pip install 'aurous[aiohttp]'"
+                )
         return list(rows.values())
 
     return asyncio.run(run())
@@ -688,10 +765,11 @@ def print_table(rows: list[Row]) -> None:
         if not row.values:
             print(f"  {row.name:<{width}} {row.note}")
             continue
-        reps = " ".join(f"{value:9.1f}" for value in row.values)
+        digits = 2 if row.unit == "x" else 1  # ratios need the second decimal
+        reps = " ".join(f"{value:9.{digits}f}" for value in row.values)
         ratio = f"{row.ratio:6.2f}x" if row.ratios else " " * 7
         note = f"  {row.note}" if row.note else ""
-        print(f"  {row.name:<{width}} {row.value:10.1f}  {ratio}   ({reps}){note}")
+        print(f"  {row.name:<{width}} {row.value:10.{digits}f}  {ratio}   ({reps}){note}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -733,6 +811,9 @@ def main(argv: list[str] | None = None) -> int:
             if "async" in only:
                 rows += async_rows(srv, args)
     rows += pacing_rows(rows)
+    rows += floor_rows(rows)
+    if "async" in only:
+        rows += transport_rows(rows)
     if "import" in only:
         rows += import_rows(args)
     if "construction" in only:

@@ -75,15 +75,23 @@ def preview(estimate: aurous.BatchEstimate, max_credits: float | None) -> bool:
     return fits
 
 
-def show(progress: aurous.BatchProgress) -> None:
-    item = progress.last
-    if item is None:
-        return  # a rate-limit wait: the batch paces itself
-    prompt = str(item.request.get("prompt", ""))[:40]
-    what = item.generation.id if item.ok and item.generation else item.status.replace("_", " ")
-    if item.skipped:
-        what += " (done in an earlier run)"
-    print(f"[{progress.done}/{progress.total}] #{item.index} {what}: {prompt}", flush=True)
+class Progress:
+    """Prints each finished item and keeps it, so that Ctrl-C still leaves a results table."""
+
+    def __init__(self) -> None:
+        self.finished: dict[int, aurous.BatchResult] = {}
+
+    def __call__(self, progress: aurous.BatchProgress) -> None:
+        item = progress.last
+        if item is None:
+            return  # a rate-limit wait: the batch paces itself
+        self.finished[item.index] = item
+        prompt = str(item.request.get("prompt", ""))[:40]
+        what = item.generation.id if item.ok and item.generation else item.status.replace("_", " ")
+        if item.skipped:
+            what += " (done in an earlier run)"
+        # Items are numbered by index, from 0: as in the results table and the file names.
+        print(f"[{progress.done}/{progress.total}] #{item.index} {what}: {prompt}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         if not preview(estimate, args.max_credits) and not args.yes:
             print("not started: add --yes to run the part that fits", file=sys.stderr)
             return EXIT_OVER_BUDGET
+        show = Progress()
         try:
             results = client.images.batch(
                 requests,
@@ -121,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
                 poll_interval=args.poll_interval,
             )
         except KeyboardInterrupt:
-            print("interrupted: run the same command again to resume", file=sys.stderr)
+            done = [show.finished[index] for index in sorted(show.finished)]
+            aurous.write_results(done, results_path)
+            print(
+                f"interrupted: {len(done)} finished requests in {results_path}; run the same "
+                "command again to resume",
+                file=sys.stderr,
+            )
             return 130
 
     aurous.write_results(results, results_path)

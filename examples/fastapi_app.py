@@ -8,7 +8,7 @@ one, as fast as the team's limits allow. Webhooks are received by the verifying 
 Try it against the built-in emulator (no key, no credits)::
 
     pip install "aurous[emulator]" fastapi
-    python -m aurous.emulator --port 8080      # prints AUROUS_BASE_URL and AUROUS_API_KEY
+    python -m aurous.emulator --port 8080 --allow-http-webhooks   # prints AUROUS_BASE_URL, AUROUS_API_KEY
     export AUROUS_BASE_URL=http://127.0.0.1:8080 AUROUS_API_KEY=al_live_...
     export AUROUS_WEBHOOK_SECRET=whsec_...      # the secret of your webhook endpoint
     python examples/fastapi_app.py --port 8000
@@ -24,7 +24,6 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request
@@ -73,10 +72,10 @@ def create_app(
     @app.post("/images", response_model=ImageResult)
     async def create_image(body: ImageRequest, request: Request) -> ImageResult:
         shared: aurous.AsyncClient = request.app.state.aurous
-        params: dict[str, Any] = {"size": body.size} if body.size is not None else {}
         try:
+            # Typed arguments, checked by mypy; ``size=None`` is not sent (the API's default).
             generation = await shared.images.create_and_wait(
-                prompt=body.prompt, raise_on_failure=True, timeout=120, **params
+                prompt=body.prompt, size=body.size, raise_on_failure=True, timeout=120
             )
         except aurous.GenerationFailedError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc

@@ -5,17 +5,22 @@ Run it::
     export AUROUS_WEBHOOK_SECRET=whsec_...          # several, comma-separated, while rotating
     python examples/webhook_receiver.py --port 8000
 
-then register ``http://<your host>:8000/webhooks`` with ``client.webhook_endpoints.create``.
+then register its URL with ``client.webhook_endpoints.create``: ``https://<your host>/webhooks``
+behind your TLS proxy. The API takes ``https://`` only; to try the receiver on this machine, serve
+the emulator with ``aurous emulator serve --allow-http-webhooks`` and register
+``http://127.0.0.1:8000/webhooks``.
 
 What it shows:
 
 * verification over the **raw** body (``await request.body()``), never re-serialised JSON;
-* 400 for anything that fails verification, 200 for every verified event, known type or not;
+* 400 for anything that fails verification (and a ``[rejected]`` line saying why: a wrong
+  secret or a re-serialised body shows up here, not only in the sender's logs), 200 for every
+  verified event, known type or not;
 * de-duplication by event ``id`` (delivery is at least once, and order is not guaranteed);
 * unsigned per-request ``webhook_url`` callbacks on an unguessable path (``--callback-token``).
 
 Tests import :func:`create_app` and :func:`serve_in_thread`; ``app.state.events`` holds what
-was received.
+was received and ``app.state.rejected`` why deliveries were refused.
 """
 
 from __future__ import annotations
@@ -92,11 +97,18 @@ def create_app(
     ``secret`` defaults to ``AUROUS_WEBHOOK_SECRET`` (read at each delivery). ``clock`` replaces
     the current time when checking signature timestamps (for a sender running on a fake clock).
     ``callback_token`` enables ``POST /callbacks/<token>`` for unsigned per-request callbacks.
-    ``echo`` receives one line per new event (default: print).
+    ``echo`` receives one line per new event and per refused delivery (default: print).
     """
     events = EventLog()
     callbacks = EventLog()
+    rejected: list[str] = []
     say = echo if echo is not None else _print
+
+    def reject(reason: str) -> Response:
+        # Said here as well as to the sender: a wrong secret is found on the receiving side.
+        rejected.append(reason)
+        say(f"[rejected] {reason}")
+        return PlainTextResponse(reason, status_code=400)
 
     async def receive(request: Request) -> Response:
         body = await request.body()  # the raw bytes: the signature covers exactly these
@@ -109,7 +121,7 @@ def create_app(
                 now=clock() if clock is not None else None,
             )
         except aurous.WebhookVerificationError as exc:
-            return PlainTextResponse(f"webhook verification failed: {exc}", status_code=400)
+            return reject(f"webhook verification failed: {exc}")
         is_new = events.add(event.id or body, event)
         if is_new:
             say(describe(event))
@@ -124,7 +136,7 @@ def create_app(
         try:
             event = aurous.webhooks.parse_callback(await request.body())
         except ValueError as exc:
-            return PlainTextResponse(str(exc), status_code=400)
+            return reject(f"callback not understood: {exc}")
         # Unsigned and without an event id: treat it as a hint, re-fetch before acting on it.
         is_new = callbacks.add((event.type, _field(event.data, "id")), event)
         if is_new:
@@ -139,6 +151,7 @@ def create_app(
     app.state.event_log = events
     app.state.callbacks = callbacks.events
     app.state.callback_log = callbacks
+    app.state.rejected = rejected
     return app
 
 

@@ -137,6 +137,13 @@ def test_batch_example_resumes_after_ctrl_c_without_duplicates(tmp_path: Path) -
         assert first.returncode == 130, first.stderr
         assert "run the same command again to resume" in first.stderr
         assert created() == Counter(PROMPTS[:3])
+        # The results table holds what finished before the interrupt.
+        assert "2 finished requests in" in first.stderr
+        early = aurous.read_results(out / "results.csv")
+        assert [(row["index"], row["status"]) for row in early] == [
+            (0, "succeeded"),
+            (1, "succeeded"),
+        ]
 
         stop = threading.Event()
 
@@ -161,3 +168,14 @@ def test_batch_example_resumes_after_ctrl_c_without_duplicates(tmp_path: Path) -
     assert [row["status"] for row in rows] == ["succeeded"] * 6
     assert len({row["generation_id"] for row in rows}) == 6
     assert sorted(p.name for p in out.glob("*.png")) == [f"{i:05d}-0.png" for i in range(6)]
+
+
+# ---- examples/prompts.csv and examples/prompts.jsonl -----------------------------------------
+
+
+def test_the_shipped_requests_files_are_valid_and_say_the_same() -> None:
+    # The README's batch commands run on these files: both read cleanly, to the same requests.
+    from_csv = aurous.read_requests(EXAMPLES / "prompts.csv")
+    from_jsonl = aurous.read_requests(EXAMPLES / "prompts.jsonl")
+    assert len(from_csv) == 3
+    assert from_csv == from_jsonl

@@ -7,6 +7,7 @@ receiver.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import importlib.util
 import socket
@@ -76,7 +77,8 @@ class _Server:
 @pytest.fixture
 def emulator() -> Iterator[tuple[Emulator, str]]:
     # Default limits (10 in flight, images_post 120 + 60/min), generations 20x faster.
-    emu = Emulator(speed=20, seed=3)
+    # The app's webhook receiver listens on 127.0.0.1: plain http, allowed for local testing.
+    emu = Emulator(speed=20, seed=3, allow_http_webhooks=True)
     with emu.serve() as server:
         yield emu, server.base_url
     emu.close()
@@ -149,3 +151,29 @@ def test_webhooks_are_verified_by_the_mounted_receiver(
     assert [e.type for e in events] == ["image.completed"]
     assert events[0].data.id == generation.id
     assert forged.status_code == 400
+
+
+def test_the_app_passes_typed_arguments_and_a_missing_size_is_not_sent() -> None:
+    # No dict built and splatted into the SDK call: the arguments stay checked by mypy (the
+    # example is type-checked with `mypy --strict`), and `size=None` already means "not sent".
+    tree = ast.parse((EXAMPLES / "fastapi_app.py").read_text(encoding="utf-8"))
+    splats = [
+        ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and any(k.arg is None for k in node.keywords)
+    ]
+    assert splats == []
+
+    from fastapi.testclient import TestClient
+
+    emu = Emulator(instant=True)
+    try:
+        app = _load().create_app(emu.async_client())
+        with TestClient(app) as http:
+            sized = http.post("/images", json={"prompt": "a", "size": "2k_16_9"})
+            plain = http.post("/images", json={"prompt": "b"})
+        assert (sized.status_code, plain.status_code) == (200, 200), (sized.text, plain.text)
+        assert emu.generation(sized.json()["id"]).size_preset == "2k_16_9"
+        assert emu.generation(plain.json()["id"]).size_preset == "2k_1_1"  # the API's default
+    finally:
+        emu.close()

@@ -92,7 +92,13 @@ def test_bad_signature_is_rejected_with_400(served: Served) -> None:
     )
     assert stale.status_code == 400
     assert served.app.state.events == []
-    assert served.lines == []
+    # Each refusal is reported by the receiver too, with its reason and never the secret.
+    assert len(served.lines) == 3
+    assert all(line.startswith("[rejected] webhook verification failed: ") for line in served.lines)
+    assert "no matching signature" in served.lines[0]
+    assert "missing" in served.lines[1]
+    assert served.app.state.rejected == [line.removeprefix("[rejected] ") for line in served.lines]
+    assert not any(SECRET in line for line in served.lines)
 
 
 def test_reserialised_body_fails_and_raw_body_passes(served: Served) -> None:
@@ -140,7 +146,9 @@ def test_callbacks_need_the_token_and_are_deduplicated(served: Served) -> None:
     assert event.id is None
     assert served.app.state.events == []
     assert served.lines == [
-        "[image.completed] - img_01KS2D7VBRX1NC1J4R82RJEXE5 succeeded (unsigned callback)"
+        "[rejected] callback not understood: "
+        + served.app.state.rejected[0].removeprefix("callback not understood: "),
+        "[image.completed] - img_01KS2D7VBRX1NC1J4R82RJEXE5 succeeded (unsigned callback)",
     ]
 
 

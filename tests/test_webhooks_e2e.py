@@ -33,7 +33,7 @@ def test_served_emulator_delivers_a_verified_image_completed(
     receiver = _load_receiver()
     lines: list[str] = []
     app = receiver.create_app(echo=lines.append)  # secret read from the env at each delivery
-    emu = Emulator(instant=True)
+    emu = Emulator(instant=True, allow_http_webhooks=True)  # the receiver is on 127.0.0.1
     with (
         receiver.serve_in_thread(app) as receiver_url,
         emu.serve(host="127.0.0.1", port=0) as server,

@@ -17,6 +17,16 @@ extension makes the reference show the latter:
 It also makes two docstring habits render as intended in Markdown: ``>>>`` examples become code
 blocks (Markdown would read ``>`` as a quote), and Sphinx roles (``:class:`X```) become code.
 
+And it keeps the reference to the public surface, which the code's own structure would leak:
+
+* no dunders (``__repr__``, ``__iter__`` …): classes say in prose how they behave;
+* no type variables: ``Client(…, http_client: H | None)`` inherits its constructor from a private
+  generic base, so the constructor is copied onto ``Client`` and ``AsyncClient`` with the base's
+  type variables replaced by their arguments (``httpx.Client``), and ``CharacterUploads[ModeT]``
+  reads ``CharacterUploads``;
+* no constructor for namespaces (``Images(client: _BaseClient[Any, Any])``): users reach them as
+  ``client.images`` and never build one.
+
 Loaded by mkdocstrings (see ``mkdocs.yml``); it runs once the whole package is loaded, so a
 TypedDict defined in another module resolves.
 """
@@ -130,8 +140,8 @@ def _expand_unpack(func: griffe.Function) -> None:
             raise griffe.ExtensionError(
                 f"{func.path}: cannot resolve {annotation.slice} to expand **{parameter.name}"
             )
-        section = _parameters_section(func)
         del func.parameters[parameter.name]
+        added = []
         for attr, field_annotation, required in _typeddict_fields(typed_dict):
             if attr.name in func.parameters:
                 continue
@@ -143,6 +153,14 @@ def _expand_unpack(func: griffe.Function) -> None:
                 default=default,
                 docstring=attr.docstring,
             )
+            added.append((attr, field_annotation, default))
+        # Parsed only now, once the signature has every key: the docstring's own ``Args:``
+        # (docs/_ext/docstrings.py writes one) names them, and rows it has are not added twice.
+        section = _parameters_section(func)
+        documented = {row.name for row in section.value}
+        for attr, field_annotation, default in added:
+            if attr.name in documented:
+                continue
             section.value.append(
                 griffe.DocstringParameter(
                     attr.name,
@@ -235,6 +253,128 @@ def _rewrite_docstring(obj: griffe.Object) -> None:
         obj.docstring.value = _markdown(obj.docstring.value)
 
 
+def _type_variables(pkg: griffe.Module) -> set[str]:
+    """Names bound to ``TypeVar(...)`` / ``ParamSpec(...)`` anywhere in the package."""
+    names: set[str] = set()
+    for obj in _walk(pkg):
+        if isinstance(obj, griffe.Attribute) and obj.parent is not None and obj.parent.is_module:
+            value = str(obj.value or "")
+            if value.startswith(("TypeVar(", "ParamSpec(")):
+                names.add(obj.name)
+    return names
+
+
+def _substitute(expr: Any, mapping: dict[str, Any], typevars: set[str]) -> Any:
+    """``expr`` with type variables replaced (``mapping``) or dropped (``X[ModeT]`` → ``X``)."""
+    if isinstance(expr, griffe.ExprName):
+        return mapping.get(expr.name, expr)
+    if isinstance(expr, griffe.ExprBinOp):
+        return griffe.ExprBinOp(
+            _substitute(expr.left, mapping, typevars),
+            expr.operator,
+            _substitute(expr.right, mapping, typevars),
+        )
+    if isinstance(expr, griffe.ExprSubscript):
+        inner = expr.slice.elements if isinstance(expr.slice, griffe.ExprTuple) else [expr.slice]
+        if all(isinstance(e, griffe.ExprName) and e.name in typevars for e in inner) and not (
+            any(isinstance(e, griffe.ExprName) and e.name in mapping for e in inner)
+        ):
+            return _substitute(expr.left, mapping, typevars)
+        return griffe.ExprSubscript(
+            _substitute(expr.left, mapping, typevars), _substitute(expr.slice, mapping, typevars)
+        )
+    if isinstance(expr, griffe.ExprTuple):
+        return griffe.ExprTuple(
+            [_substitute(e, mapping, typevars) for e in expr.elements], implicit=expr.implicit
+        )
+    return expr
+
+
+def _generic_parameters(cls: griffe.Class) -> list[str]:
+    """``M, H`` of ``class _BaseClient(Generic[M, H])``."""
+    for base in cls.bases:
+        if isinstance(base, griffe.ExprSubscript) and str(base.left) in (
+            "Generic",
+            "typing.Generic",
+        ):
+            inner = (
+                base.slice.elements if isinstance(base.slice, griffe.ExprTuple) else [base.slice]
+            )
+            return [str(e) for e in inner]
+    return []
+
+
+def _private_generic_base(cls: griffe.Class) -> tuple[griffe.Class, dict[str, Any]] | None:
+    """The private generic base ``cls`` specialises, with its type variables' arguments."""
+    for base, resolved in zip(cls.bases, cls.resolved_bases, strict=False):
+        if not (isinstance(base, griffe.ExprSubscript) and isinstance(resolved, griffe.Class)):
+            continue
+        if not resolved.name.startswith("_"):
+            continue
+        params = _generic_parameters(resolved)
+        args = base.slice.elements if isinstance(base.slice, griffe.ExprTuple) else [base.slice]
+        if params and len(params) == len(args):
+            return resolved, dict(zip(params, args, strict=True))
+    return None
+
+
+def _specialise_constructor(cls: griffe.Class, typevars: set[str]) -> None:
+    """Copy the constructor of a private generic base onto ``cls``, its type variables bound."""
+    found = _private_generic_base(cls)
+    if found is None or "__init__" in cls.members:
+        return
+    base, mapping = found
+    init = base.members.get("__init__")
+    if not isinstance(init, griffe.Function):
+        return
+    parameters = [
+        griffe.Parameter(
+            p.name,
+            annotation=_substitute(p.annotation, mapping, typevars),
+            kind=p.kind,
+            default=p.default,
+        )
+        for p in init.parameters
+    ]
+    copy = griffe.Function(
+        "__init__",
+        parameters=griffe.Parameters(*parameters),
+        returns=init.returns,
+        lineno=init.lineno,
+        endlineno=init.endlineno,
+    )
+    cls.set_member("__init__", copy)
+
+
+def _is_namespace(cls: griffe.Class) -> bool:
+    return any(
+        isinstance(b, griffe.Class)
+        and (b.path == "aurous._operations.Namespace" or _is_namespace(b))
+        for b in cls.resolved_bases
+    )
+
+
+def _hide_internals(pkg: griffe.Module) -> None:
+    typevars = _type_variables(pkg)
+    classes = [obj for obj in _walk(pkg) if isinstance(obj, griffe.Class)]
+    for cls in classes:
+        _specialise_constructor(cls, typevars)
+    for cls in classes:
+        namespace = cls.path == "aurous._operations.Namespace" or _is_namespace(cls)
+        for name in list(cls.members):
+            member = cls.members[name]
+            if name == "__init__":
+                if namespace:
+                    cls.del_member(name)
+            elif name.startswith("__") and name.endswith("__"):
+                cls.del_member(name)
+            elif isinstance(member, griffe.Attribute) and member.annotation is not None:
+                member.annotation = _substitute(member.annotation, {}, typevars)
+            elif isinstance(member, griffe.Function) and not name.startswith("_"):
+                for parameter in member.parameters:
+                    parameter.annotation = _substitute(parameter.annotation, {}, typevars)
+
+
 class AurousSdk(griffe.Extension):
     """Show ``aurous`` methods with the signature ``help()`` shows at run time."""
 
@@ -255,3 +395,4 @@ class AurousSdk(griffe.Extension):
             kind = _descriptor(obj)
             if kind is not None:
                 _fix_returns(obj, kind, pkg)
+        _hide_internals(pkg)

@@ -237,6 +237,15 @@ class Webhooks:
         """Find the signature in ``headers``, verify ``payload`` and return the event.
 
         See :func:`aurous.webhooks.unwrap`.
+
+        Args:
+            payload: The raw request body, exactly as received (a ``str`` is encoded as UTF-8).
+            headers: The request's headers (any mapping; the signature header is found
+                case-insensitively).
+            secret: The endpoint's secret (``whsec_…``), or several during a rotation; default: the
+                client's, else ``AUROUS_WEBHOOK_SECRET``.
+            tolerance: Accepted age of the signature's timestamp, in seconds, either way.
+            now: The Unix time to check the timestamp against (default: the current time).
         """
         return unwrap(
             payload,
@@ -258,17 +267,35 @@ class Webhooks:
         """Verify a signature header and return the event. See :func:`aurous.webhooks.verify`.
 
         ``secret`` defaults to this object's secret, then to ``AUROUS_WEBHOOK_SECRET``.
+
+        Args:
+            payload: The raw request body, exactly as received (a ``str`` is encoded as UTF-8).
+            signature_header: The value of the ``Aurous-Webhook-Signature`` header.
+            secret: The endpoint's secret (``whsec_…``), or several during a rotation; default: the
+                client's, else ``AUROUS_WEBHOOK_SECRET``.
+            tolerance: Accepted age of the signature's timestamp, in seconds, either way.
+            now: The Unix time to check the timestamp against (default: the current time).
         """
         if secret is None:
             secret = self._secret if self._secret is not None else _secrets_from_env()
         return verify(payload, signature_header, secret, tolerance=tolerance, now=now)
 
     def sign(self, payload: Payload, secret: str, *, timestamp: int | None = None) -> str:
-        """Return a signature header value. See :func:`aurous.webhooks.sign`."""
+        """Return a signature header value. See :func:`aurous.webhooks.sign`.
+
+        Args:
+            payload: The body to sign.
+            secret: The secret to sign with (``whsec_…``).
+            timestamp: The Unix time to sign at (default: now).
+        """
         return sign(payload, secret, timestamp=timestamp)
 
     def parse_callback(self, payload: Payload | Mapping[str, Any]) -> Event:
-        """Parse an unsigned callback body. See :func:`aurous.webhooks.parse_callback`."""
+        """Parse an unsigned callback body. See :func:`aurous.webhooks.parse_callback`.
+
+        Args:
+            payload: The callback's body (raw bytes or text) or its parsed JSON.
+        """
         return parse_callback(payload)
 
 

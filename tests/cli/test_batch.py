@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from collections import Counter
@@ -70,6 +71,24 @@ def test_batch_reports_failures_and_exits_1(served: Served, tmp_path: Path) -> N
     assert "1 of 3 generations failed" in result.stderr
 
 
+def test_progress_and_failures_number_requests_by_index_from_0(
+    inproc: Runner, served: Served, tmp_path: Path
+) -> None:
+    file = tmp_path / "prompts.txt"
+    file.write_text("[fail] broken first\nfine second\n")
+
+    result = inproc(*served.args, "batch", *FAST, str(file), "--no-download", "--concurrency", "1")
+
+    assert result.returncode == 1
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert any("index 0 failed" in line for line in progress), progress
+    assert any("index 1 img_" in line for line in progress), progress
+    # The failures table names the first request 0, as --results and the manifest do.
+    [row] = [line for line in result.stdout.splitlines() if "broken first" in line]
+    assert row.split()[0] == "0"
+    assert "index" in result.stdout.split("Failures", 1)[1].splitlines()[1]
+
+
 @pytest.fixture
 def held() -> Iterator[Served]:
     """A served emulator on a manual clock: a generation finishes only when the test says so."""
@@ -89,6 +108,7 @@ def test_interrupted_batch_resumes_from_the_manifest_without_duplicates(
     file = _write_file(tmp_path)
     manifest = tmp_path / "run.jsonl"
     out = tmp_path / "out"
+    results = tmp_path / "results.csv"
     args = [
         "batch",
         *FAST,
@@ -99,13 +119,16 @@ def test_interrupted_batch_resumes_from_the_manifest_without_duplicates(
         str(manifest),
         "--out",
         str(out),
+        "--results",
+        str(results),
     ]
 
     with Child([*held.args, *args]) as child:
         for done in (1, 2):
             wait_until(_created(held, done), f"item {done} created")
             held.emulator.advance(5)
-            child.expect(f"[{done}/6] #{done} ")
+            # Items are numbered by index, from 0, as in results.csv and the manifest.
+            child.expect(f"[{done}/6] index {done - 1} ")
         # The third item is in flight, and stays so: the emulator's clock stands still.
         wait_until(_created(held, 3), "item 3 created")
         first = child.interrupt()
@@ -114,6 +137,14 @@ def test_interrupted_batch_resumes_from_the_manifest_without_duplicates(
     assert "run the same command again to resume" in first.stderr
     assert _created_prompts(held) == Counter(PROMPTS[:3])
     assert len(list(out.glob("*.png"))) == 2
+    # --results was written on the interrupt too: the two requests that finished.
+    assert f"the 2 requests finished so far are in {results}" in first.stderr
+    with results.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["index"], row["status"]) for row in rows] == [
+        ("0", "succeeded"),
+        ("1", "succeeded"),
+    ]
 
     stop = threading.Event()
     clock = threading.Thread(target=_finish_everything, args=(held.emulator, stop), daemon=True)

@@ -29,5 +29,6 @@ def test_serve_help_and_bad_options_come_from_the_emulator(inproc: Runner) -> No
     assert help_.returncode == 0
     assert "usage: aurous emulator serve" in help_.stdout
     assert "--fault SPEC" in help_.stdout
+    assert "--allow-http-webhooks" in help_.stdout
     assert bad.returncode == 2
     assert "not allowed with argument" in bad.stderr

@@ -122,6 +122,8 @@ def test_shown_command_is_accepted(where: str, argv: list[str]) -> None:
         assert problem is None, f"{where}: `{shlex.join(argv)}` is refused:\n{problem}"
     elif program == "python" and args[:2] == ["-m", "aurous.cli"]:
         assert _parses(ROOT_PARSER, args[2:]) is None, where
+    elif program == "python" and args[:1] == ["-m"]:
+        assert args[1:2] == ["build"], f"{where}: `python -m {args[1]}` is not a known module"
     elif program == "python":
         script = ROOT / args[0]
         assert script.is_file(), f"{where}: {args[0]} is not a file of the repository"

@@ -78,6 +78,8 @@ def namespace_methods() -> list[str]:
                 found.append(f"{prefix}{name}")
 
     for name in dir(client):
+        if name == "with_raw_response":  # the same namespaces again, answering APIResponse
+            continue
         value = getattr(client, name)
         if not name.startswith("_") and type(value).__module__.startswith("aurous."):
             visit(value, f"{name}.")

@@ -13,9 +13,11 @@ import functools
 import http.server
 import importlib
 import os
+import re
 import threading
 import zlib
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -119,6 +121,42 @@ def test_reference_documents_every_public_name(built_site: Path) -> None:
         "public names the reference does not document: add `::: <name>` to a page of "
         "docs/reference/ (a name of a module documented whole, like aurous.types, is automatic)"
     )
+
+
+def _reference_pages(site: Path) -> dict[str, str]:
+    """The HTML of each reference page."""
+    return {
+        str(path.parent.relative_to(site)): path.read_text(encoding="utf-8")
+        for path in sorted((site / "reference").rglob("index.html"))
+    }
+
+
+def _text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+@pytest.mark.slow
+def test_reference_shows_only_the_public_surface(built_site: Path) -> None:
+    # Private bases, type variables and dunders are how the code is built, not what users call.
+    leaks = {
+        "_BaseClient": "a private base class",
+        "http_client: H": "a type variable",
+        "[ModeT]": "a type variable",
+        "[Any, Any]": "a private generic's arguments",
+        "client: _": "a namespace's constructor",
+    }
+    found = []
+    pages = _reference_pages(built_site)
+    for page, html in pages.items():
+        text = _text(html)
+        found += [f"{page}: {what} ({needle})" for needle, what in leaks.items() if needle in text]
+        # A documented object is a heading with an id: none may be a dunder (prose may name one).
+        dunders = set(re.findall(r'id="[\w.]*\.(__\w+__)"', html)) - {"__version__"}
+        found += [f"{page}: dunder {name}" for name in sorted(dunders)]
+    assert found == []
+    client = _text(pages["reference/client"])
+    assert "http_client: httpx.Client | None" in client
+    assert "http_client: httpx.AsyncClient | None" in client
 
 
 @pytest.mark.slow

@@ -498,7 +498,7 @@ def test_served_emulator_delivers_to_a_loopback_receiver(
     receiver: tuple[http.server.ThreadingHTTPServer, type[_Receiver]],
 ) -> None:
     server, handler = receiver
-    emu = Emulator(clock="manual")
+    emu = Emulator(clock="manual", allow_http_webhooks=True)
     try:
         with emu.serve(host="127.0.0.1", port=0) as srv:
             handler.api = (srv.base_url, emu.api_key)
@@ -531,7 +531,7 @@ def test_in_process_emulator_can_post_for_real(
     receiver: tuple[http.server.ThreadingHTTPServer, type[_Receiver]],
 ) -> None:
     server, handler = receiver
-    emu = Emulator(clock="manual", deliver_webhooks=True)
+    emu = Emulator(clock="manual", deliver_webhooks=True, allow_http_webhooks=True)
     try:
         with httpx.Client(
             transport=emu.transport, base_url=emu.base_url, headers={"X-Api-Key": emu.api_key}

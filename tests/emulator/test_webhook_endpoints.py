@@ -61,9 +61,9 @@ def test_star_expands_and_duplicates_are_removed(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "accepted"),
+    ("url", "loopback"),
     [
-        ("https://hooks.example.com/x", True),
+        ("https://hooks.example.com/x", None),
         ("http://hooks.example.com/x", False),
         ("http://127.0.0.1:8123/hook", True),
         ("http://127.5.6.7/hook", True),
@@ -78,8 +78,18 @@ def test_star_expands_and_duplicates_are_removed(client: httpx.Client) -> None:
         ("not a url", False),
     ],
 )
-def test_http_only_for_loopback_hosts(client: httpx.Client, url: str, accepted: bool) -> None:
-    response = client.post("/v1/webhook_endpoints", json={"url": url, "events": ["*"]})
+@pytest.mark.parametrize("allow_http", [False, True])
+def test_http_only_for_loopback_hosts_and_only_when_allowed(
+    url: str, loopback: bool | None, allow_http: bool
+) -> None:
+    # The spec: http:// is 400 invalid_format; a local-testing setting MAY allow it. The
+    # emulator refuses it by default and, with allow_http_webhooks, takes it on loopback only.
+    emu = Emulator(clock="manual", allow_http_webhooks=allow_http or None)
+    with httpx.Client(
+        transport=emu.transport, base_url=emu.base_url, headers={"X-Api-Key": emu.api_key}
+    ) as http:
+        response = http.post("/v1/webhook_endpoints", json={"url": url, "events": ["*"]})
+    accepted = loopback is None or (loopback and allow_http)
     if accepted:
         assert response.status_code == 201, response.text
     else:
@@ -87,16 +97,22 @@ def test_http_only_for_loopback_hosts(client: httpx.Client, url: str, accepted: 
         assert (error(response)["code"], error(response)["param"]) == ("invalid_format", "url")
 
 
-def test_loopback_http_can_be_switched_off() -> None:
-    emu = Emulator(clock="manual")
-    emu.config.webhooks.allow_http_loopback = False
-    with httpx.Client(
-        transport=emu.transport, base_url=emu.base_url, headers={"X-Api-Key": emu.api_key}
-    ) as http:
-        response = http.post(
-            "/v1/webhook_endpoints", json={"url": "http://127.0.0.1:1/x", "events": ["*"]}
-        )
-        assert error(response)["code"] == "invalid_format"
+def test_refused_loopback_http_says_how_to_allow_it(client: httpx.Client) -> None:
+    response = client.post(
+        "/v1/webhook_endpoints", json={"url": "http://127.0.0.1:1/x", "events": ["*"]}
+    )
+    assert error(response)["code"] == "invalid_format"
+    assert "allow_http_webhooks=True or --allow-http-webhooks" in error(response)["message"]
+
+
+def test_served_emulator_option_allows_http_webhooks() -> None:
+    from aurous.emulator._cli import build_emulator, build_parser
+
+    parser = build_parser()
+    assert "--allow-http-webhooks" in parser.format_help()
+    assert not build_emulator(parser.parse_args([])).config.webhooks.allow_http_loopback
+    allowed = build_emulator(parser.parse_args(["--allow-http-webhooks"]))
+    assert allowed.config.webhooks.allow_http_loopback
 
 
 @pytest.mark.parametrize(

@@ -246,7 +246,8 @@ class BatchDisplay(_Display):
         else:
             what = f"failed: {_item_error(item)}"
         prompt = _format.shorten(str(item.request.get("prompt") or ""), 40)
-        self._out.info(f"[{progress.done}{of}] #{item.index + 1} {what} - {prompt} ({counts})")
+        # ``index`` counts from 0, as in results files, the manifest and ``--name``'s {index}.
+        self._out.info(f"[{progress.done}{of}] index {item.index} {what} - {prompt} ({counts})")
 
 
 def _not_started(error: Any) -> str:

@@ -75,6 +75,13 @@ def build_parser(prog: str = "python -m aurous.emulator") -> argparse.ArgumentPa
         help="prompt term refused with prompt_blocked (repeatable; default 'forbidden')",
     )
     parser.add_argument(
+        "--allow-http-webhooks",
+        action="store_true",
+        help="also accept http:// webhook endpoint URLs on this machine (127.0.0.1, ::1, "
+        "localhost), to test a local receiver; the API, and the emulator by default, accept "
+        "https:// only (400 invalid_format)",
+    )
+    parser.add_argument(
         "--fault",
         action="append",
         default=[],
@@ -107,6 +114,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         blocked_terms=args.blocked_term,
         accept_any_key=args.accept_any_key or None,
         api_key=args.api_key,
+        allow_http_webhooks=args.allow_http_webhooks or None,
     )
     for spec in args.fault:
         apply_fault_spec(emu.faults, spec)

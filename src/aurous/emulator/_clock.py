@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import math
 import re
 import threading
 import time
@@ -14,6 +15,8 @@ __all__ = [
     "ManualClock",
     "RealClock",
     "SdkClock",
+    "WarpClock",
+    "WarpSdkClock",
     "format_timestamp",
     "parse_timestamp",
 ]
@@ -103,6 +106,74 @@ class SdkClock:
     async def asleep(self, seconds: float) -> None:
         self._clock.sleep(seconds)
         await asyncio.sleep(0)
+
+
+class WarpClock(RealClock):
+    """Wall-clock time that the emulator's own SDK clients may move ahead: ``instant`` and
+    ``speed`` on the real clock.
+
+    ``instant`` and ``speed`` shorten generations, but a client still waits its poll interval
+    (2 s) before it looks again, so ``create_and_wait`` took 2 s whatever they said. A client from
+    `Emulator.client` sleeps on a `WarpSdkClock` instead: ``factor`` times shorter in real time
+    (not at all when instant), after which this clock is moved on to where the full sleep would
+    have ended. The emulator reads the same moved time, so its rate-limit buckets refill by what
+    the client believes passed, and pacing stays consistent instead of meeting 429s.
+
+    Several clients sleeping at once move the clock to the latest of their wake-up times, not
+    by the sum of their sleeps. Served clients, which sleep in real time, see an ordinary clock
+    that may run ahead of the wall clock.
+    """
+
+    def __init__(self, factor: float) -> None:
+        if not factor > 1:
+            raise ValueError("a warp factor must be greater than 1")
+        self.factor = factor
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> float:
+        """Seconds this clock runs ahead of the wall clock."""
+        with self._lock:
+            return self._offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def real_seconds(self, seconds: float) -> float:
+        """How long a client sleep of ``seconds`` really takes (0 when instant)."""
+        return 0.0 if self.factor == math.inf else max(0.0, seconds) / self.factor
+
+    def reach(self, target: float) -> None:
+        """Move the clock on so that it reads at least ``target`` (never backwards)."""
+        with self._lock:
+            self._offset = max(self._offset, target - time.time())
+
+
+class WarpSdkClock:
+    """The SDK side of a `WarpClock`: sleeps are shortened, then the clock is moved on."""
+
+    def __init__(self, clock: WarpClock) -> None:
+        self._clock = clock
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._clock.offset
+
+    def time(self) -> float:
+        return self._clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        target = self._clock.now() + seconds
+        real = self._clock.real_seconds(seconds)
+        if real > 0:
+            time.sleep(real)
+        self._clock.reach(target)
+
+    async def asleep(self, seconds: float) -> None:
+        target = self._clock.now() + seconds
+        # Even an instant sleep yields once, so that other tasks run as they would.
+        await asyncio.sleep(self._clock.real_seconds(seconds))
+        self._clock.reach(target)
 
 
 def format_timestamp(ts: float) -> str:

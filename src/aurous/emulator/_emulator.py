@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._asgi import AsgiApp
 from ._catalogue import Catalogue
-from ._clock import Clock, ManualClock, RealClock, SdkClock
+from ._clock import Clock, ManualClock, RealClock, SdkClock, WarpClock, WarpSdkClock
 from ._config import EmulatorConfig, Phases
 from ._core import Core
 from ._faults import Faults
@@ -42,11 +43,16 @@ def _configure(config: EmulatorConfig | None, **overrides: Any) -> EmulatorConfi
     return cfg
 
 
-def _make_clock(clock: Literal["real", "manual"] | Clock, start_time: float | None) -> Clock:
+def _make_clock(
+    clock: Literal["real", "manual"] | Clock, start_time: float | None, config: EmulatorConfig
+) -> Clock:
     if clock == "manual":
         return ManualClock() if start_time is None else ManualClock(start_time)
     if clock == "real":
-        return RealClock()
+        # instant / speed > 1: the emulator's own clients also wait less between polls (see
+        # WarpClock); otherwise their first poll, 2 s after the create, set the pace.
+        factor = math.inf if config.instant else config.speed
+        return WarpClock(factor) if factor > 1 else RealClock()
     if isinstance(clock, str):
         raise ValueError(f"clock must be 'real', 'manual' or a Clock, not {clock!r}")
     return clock
@@ -66,8 +72,12 @@ class Emulator:
         clock: ``"real"`` (default), ``"manual"`` (moves only with :meth:`advance`; SDK clients
             from :meth:`client` sleep by advancing it) or any object with ``now()``, ``sleep()``
             and ``asleep()``.
-        speed: Divides every generation duration (``speed=10``: ten times faster).
-        instant: Generations are terminal on the first read after their create.
+        speed: Divides every generation duration (``speed=10``: ten times faster). On the
+            real clock, SDK clients from :meth:`client` also sleep ``speed`` times less between
+            polls, so ``create_and_wait`` returns about ``speed`` times sooner.
+        instant: Generations are terminal on the first read after their create. On the real
+            clock, SDK clients from :meth:`client` do not sleep between polls (the emulator's
+            clock is moved on instead), so ``create_and_wait`` returns at once.
         seed: Makes ids, tokens, seeds and the default API key reproducible.
         credits: Starting credits of the default team ("Acme Studio").
         billing_mode: ``"metered"`` or ``"exempt"`` for the default team.
@@ -86,6 +96,9 @@ class Emulator:
             mode always does). Attempts are recorded in :attr:`deliveries` either way.
         webhook_sender: An in-memory webhook receiver ``fn(OutgoingWebhook) -> status``, called
             instead of HTTP (see :attr:`webhooks`).
+        allow_http_webhooks: Also accept ``http://`` webhook endpoint URLs on this machine
+            (``127.0.0.0/8``, ``::1``, ``localhost``), to test a local receiver. Off by default:
+            like the API, the emulator refuses ``http://`` with ``400 invalid_format``.
     """
 
     def __init__(
@@ -109,6 +122,7 @@ class Emulator:
         config: EmulatorConfig | None = None,
         deliver_webhooks: bool | None = None,
         webhook_sender: Sender | None = None,
+        allow_http_webhooks: bool | None = None,
     ) -> None:
         cfg = _configure(
             config,
@@ -128,14 +142,17 @@ class Emulator:
             cfg.rate_limits_enabled = False
         elif isinstance(rate_limits, Mapping):
             cfg.buckets.update(rate_limits)
-        if deliver_webhooks is not None or webhook_sender is not None:
+        webhook_options = (deliver_webhooks, webhook_sender, allow_http_webhooks)
+        if any(option is not None for option in webhook_options):
             cfg.webhooks = dataclasses.replace(cfg.webhooks)
             if deliver_webhooks is not None:
                 cfg.webhooks.deliver = deliver_webhooks
             if webhook_sender is not None:
                 cfg.webhooks.sender = webhook_sender
+            if allow_http_webhooks is not None:
+                cfg.webhooks.allow_http_loopback = allow_http_webhooks
         self.config = cfg
-        self.clock = _make_clock(clock, start_time)
+        self.clock = _make_clock(clock, start_time, cfg)
         self.core = Core(cfg, self.clock, default_routers(), public_base_url=IN_PROCESS_BASE_URL)
         self.base_url = IN_PROCESS_BASE_URL
         """Where :attr:`transport` answers; SDK clients from :meth:`client` use it."""
@@ -202,9 +219,19 @@ class Emulator:
         return self._asgi
 
     @property
-    def sdk_clock(self) -> SdkClock | None:
-        """For a manual clock: a clock for SDK clients whose sleeps advance the emulator."""
-        return SdkClock(self.clock) if isinstance(self.clock, ManualClock) else None
+    def sdk_clock(self) -> SdkClock | WarpSdkClock | None:
+        """The clock :meth:`client` gives SDK clients, if not the system's.
+
+        On a manual clock, their sleeps advance the emulator's clock instead of waiting. On the
+        real clock with ``instant`` (or ``speed`` above 1), they sleep not at all (or ``speed``
+        times less) and move the emulator's clock on by the whole sleep, so polling, back-off
+        and rate-limit waits keep up with the faster generations.
+        """
+        if isinstance(self.clock, ManualClock):
+            return SdkClock(self.clock)
+        if isinstance(self.clock, WarpClock):
+            return WarpSdkClock(self.clock)
+        return None
 
     def handle(self, request: EmuRequest) -> EmuResponse:
         """Process one request value (the IO-free core)."""

@@ -103,9 +103,12 @@ class WebhookSettings:
     """Per-request ``webhook_url`` callbacks: attempts, ..."""
     callback_interval: float = 2.0
     """... and the fixed gap between them."""
-    allow_http_loopback: bool = True
+    allow_http_loopback: bool = False
     """Accept ``http://`` endpoint URLs on loopback hosts (127.0.0.0/8, ::1, localhost), so a
-    receiver on this machine can be registered. Other hosts always need ``https://``."""
+    receiver on this machine can be registered. Off by default, as the API refuses every
+    ``http://`` URL (``400 invalid_format``); ``Emulator(allow_http_webhooks=True)`` and
+    ``--allow-http-webhooks`` turn it on for local testing. Other hosts always need
+    ``https://``."""
     deliver: bool = False
     """In-process mode: also POST every attempt over real HTTP. Served mode always does."""
     sender: Sender | None = None

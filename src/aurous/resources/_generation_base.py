@@ -34,14 +34,32 @@ class GenerationNamespace(Namespace[ModeT]):
 
     @operation
     def retrieve(self, generation_id: str, **options: Unpack[RequestOptions]) -> Steps[Generation]:
-        """Fetch the live state of a generation (``img_…`` or ``vid_…``; ``GET /v1/images/{id}``)."""
+        """Fetch the live state of a generation (``img_…`` or ``vid_…``; ``GET /v1/images/{id}``).
+
+        Args:
+            generation_id: The generation's id (``img_…`` or ``vid_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (yield from retrieve_call(generation_id, options))
 
     @operation
     def cancel(self, generation_id: str, **options: Unpack[RequestOptions]) -> Steps[Generation]:
         """Cancel a pending or processing generation; cancelling a cancelled one is a no-op.
 
-        Images and videos alike (``POST /v1/images/{id}/cancel``)."""
+        Images and videos alike (``POST /v1/images/{id}/cancel``).
+
+        Args:
+            generation_id: The generation's id (``img_…`` or ``vid_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (yield from cancel_call(generation_id, options))
 
     @operation
@@ -68,6 +86,15 @@ class GenerationNamespace(Namespace[ModeT]):
         deadline, after cancelling the generation when ``cancel_on_timeout=True``.
 
         >>> g = client.images.wait(client.images.create(prompt="a lighthouse"), timeout=120)
+
+        Args:
+            generation_or_id: The generation (a ``Generation``) or its id (``img_…`` or ``vid_…``).
+            timeout: Seconds to wait in all, over every poll and sleep (``None``: no deadline).
+            poll_interval: Seconds before the first poll; each next pause is about 1.5 times longer.
+            max_poll_interval: The longest pause between two polls, in seconds.
+            on_update: Called with the first state seen and on every status change.
+            cancel_on_timeout: Cancel the generation when the deadline passes (before raising
+                ``WaitTimeoutError``).
         """
         return (
             yield from wait_steps(
@@ -104,6 +131,14 @@ class GenerationNamespace(Namespace[ModeT]):
 
         >>> client.images.download(g, "out/")            # [PosixPath('out/img_…-0.png')]
         >>> client.images.download(g, "cover.png", overwrite=True)
+
+        Args:
+            generation_or_id: The generation (a ``Generation``) or its id (``img_…`` or ``vid_…``).
+            dest: A directory (created if missing) or, for a single output, a file path.
+            overwrite: Replace existing files; otherwise an existing file raises ``FileExistsError``
+                before anything is downloaded.
+            on_progress: Called as ``on_progress(bytes_done, bytes_total_or_None)``, counted over
+                all outputs.
         """
         return (
             yield from download_steps(
@@ -168,6 +203,23 @@ class GenerationNamespace(Namespace[ModeT]):
         ...     [{"prompt": "waves at dusk", "resolution": "720p", "duration": 5}],
         ...     manifest="videos.jsonl", download_to="clips/", max_credits=100,
         ... )
+
+        Args:
+            requests: The requests: prompts, or dicts of ``create`` parameters (read lazily).
+            concurrency: Generations in flight at once.
+            manifest: A JSONL file that makes the batch resumable: run the same batch with it again
+                to resume without generating or charging anything twice.
+            on_progress: Called with an ``aurous.BatchProgress`` after each item and when an item
+                starts waiting for a rate limit; raising in it stops the batch.
+            download_to: A directory to download each succeeded generation's outputs into.
+            wait_timeout: Seconds each item may wait for its generation (``None``: no deadline).
+            poll_interval: Seconds before the first poll; each next pause is about 1.5 times longer.
+            max_poll_interval: The longest pause between two polls, in seconds.
+            max_credits: Spend at most this many credits on the batch (earlier runs of the same
+                manifest included); items beyond it are not started.
+            file_name: Names the downloads from ``{index}`` (the request's position, from 0),
+                ``{id}`` and ``{n}`` (the output's number), e.g. ``"{index:05d}-{n}"``; needs
+                ``download_to``.
         """
         return BatchPlan.build(
             self._media,
@@ -222,6 +274,17 @@ class GenerationNamespace(Namespace[ModeT]):
 
         >>> est = client.images.estimate_batch(prompts, concurrency=16)
         >>> est.total, est.balance_after, est.min_duration
+
+        Args:
+            requests: The requests: prompts, or dicts of ``create`` parameters (read lazily).
+            concurrency: Generations in flight at once.
+            download: Count the reads the downloads will take in the time bound.
+            poll_interval: Seconds before the first poll; each next pause is about 1.5 times longer.
+            max_poll_interval: The longest pause between two polls, in seconds.
+            generation_seconds: Seconds one generation takes, for the time bound (default: the
+                team's median of the last 7 days, else the documented low end for images).
+            use_rate_card: Price from the rate card where it is exact; ``False`` asks the estimate
+                endpoint for every distinct price class.
         """
         # Deferred (down the layers): pricing and the preview load when a batch is estimated,
         # not with ``client.images``.

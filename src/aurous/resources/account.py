@@ -20,7 +20,15 @@ class BalanceNamespace(Namespace[ModeT]):
 
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Balance]:
-        """Credits, held credits and available credits (``GET /v1/balance``)."""
+        """Credits, held credits and available credits (``GET /v1/balance``).
+
+        Args:
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (yield from request("GET", "/v1/balance", Balance, options))
 
 
@@ -31,7 +39,15 @@ class PricingNamespace(Namespace[ModeT]):
 
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Pricing]:
-        """The rate card of the API version in use (``GET /v1/pricing``)."""
+        """The rate card of the API version in use (``GET /v1/pricing``).
+
+        Args:
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (yield from request("GET", "/v1/pricing", Pricing, options))
 
 
@@ -42,5 +58,13 @@ class TeamNamespace(Namespace[ModeT]):
 
     @operation
     def retrieve(self, **options: Unpack[RequestOptions]) -> Steps[Team]:
-        """Team id, name, credits and billing mode (``GET /v1/team``)."""
+        """Team id, name, credits and billing mode (``GET /v1/team``).
+
+        Args:
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (yield from request("GET", "/v1/team", Team, options))

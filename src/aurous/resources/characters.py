@@ -83,6 +83,18 @@ class CharacterUploads(Namespace[ModeT]):
         arrived (each call mints a new ticket).
 
         >>> ticket = client.characters.uploads.init(filename="aurora-front.jpg")
+
+        Args:
+            filename: The image's file name; gives the extension and content type when they are left
+                out.
+            extension: The file extension (``jpg``, ``png`` or ``webp``); must match
+                ``content_type``.
+            content_type: The image's MIME type; must match ``extension``.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         ext, ctype = _upload_types(filename, extension, content_type)
         return (
@@ -92,7 +104,6 @@ class CharacterUploads(Namespace[ModeT]):
                 CharacterUpload,
                 options,
                 json={"filename": filename, "extension": ext, "content_type": ctype},
-                retry_safe=False,
             )
         )
 
@@ -104,6 +115,15 @@ class CharacterUploads(Namespace[ModeT]):
 
         ``file`` is a path, bytes, a binary file object or a ``(filename, content, mime)`` tuple.
         The signed URL is its own credential: the API key is never sent with this request.
+
+        Args:
+            ticket: The ticket ``uploads.init`` returned.
+            file: A path, bytes, a binary file object, or a ``(filename, content, mime)`` tuple.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         _, content, _ = read_file_input(file)
         call: Call[None] = Call(
@@ -123,7 +143,16 @@ class CharacterUploads(Namespace[ModeT]):
     def classify(
         self, upload_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[UploadClassification]:
-        """Detect the pose of an uploaded image (optional and free; unclassified: ``other``)."""
+        """Detect the pose of an uploaded image (optional and free; unclassified: ``other``).
+
+        Args:
+            upload_id: The upload's id (``upl_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "POST",
@@ -131,6 +160,7 @@ class CharacterUploads(Namespace[ModeT]):
                 UploadClassification,
                 options,
                 json={"upload_id": upload_id},
+                retry_safe=True,  # classifies, changes nothing
             )
         )
 
@@ -166,6 +196,19 @@ class Characters(Namespace[ModeT]):
 
         >>> c = client.characters.create(name="Aurora", upload_ids=[ticket.upload_id])
         >>> c = client.characters.create(name="Okafor", generate=True, attributes={"age": 41})
+
+        Args:
+            name: The character's display name.
+            upload_ids: 1–6 upload ids (``upl_…``) to make the character from (free, ready at once);
+                not with ``generate``.
+            generate: Synthesize the character's reference images from ``attributes`` (paid).
+            attributes: Who the character is (age, build, hair, …); replaces the whole object.
+            client_reference_id: An id of your own, returned as given.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         if upload_ids is not None and generate:
             raise ValueError(
@@ -187,11 +230,7 @@ class Characters(Namespace[ModeT]):
             body["attributes"] = dict(attributes)
         if client_reference_id is not None:
             body["client_reference_id"] = client_reference_id
-        return (
-            yield from request(
-                "POST", "/v1/characters", Character, options, json=body, retry_safe=False
-            )
-        )
+        return (yield from request("POST", "/v1/characters", Character, options, json=body))
 
     @paginated
     def list(
@@ -201,7 +240,17 @@ class Characters(Namespace[ModeT]):
         starting_after: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> PageRequest[Character]:
-        """List the team's characters (deleted ones left out), newest first, paging lazily."""
+        """List the team's characters (deleted ones left out), newest first, paging lazily.
+
+        Args:
+            limit: Page size (1–100; the API's default when left out).
+            starting_after: A row id: list the rows after it (older ones).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         query = {"limit": limit, "starting_after": starting_after}
         return page_request(
             "/v1/characters", page=CursorPage, item=Character, query=query, options=options
@@ -209,7 +258,16 @@ class Characters(Namespace[ModeT]):
 
     @operation
     def retrieve(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
-        """Fetch one character (``char_…``) with fresh ref URLs."""
+        """Fetch one character (``char_…``) with fresh ref URLs.
+
+        Args:
+            character_id: The character's id (``char_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "GET", _CHARACTER, Character, options, path={"character_id": character_id}
@@ -225,7 +283,18 @@ class Characters(Namespace[ModeT]):
         attributes: CharacterAttributesParam | None = None,
         **options: Unpack[RequestOptions],
     ) -> Steps[Character]:
-        """Rename a character and/or replace its ``attributes`` (the whole object, no merge)."""
+        """Rename a character and/or replace its ``attributes`` (the whole object, no merge).
+
+        Args:
+            character_id: The character's id (``char_…``).
+            name: The character's display name.
+            attributes: Who the character is (age, build, hair, …); replaces the whole object.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         body: dict[str, Any] = {}
         if name is not None:
             body["name"] = name
@@ -241,6 +310,7 @@ class Characters(Namespace[ModeT]):
                 options,
                 path={"character_id": character_id},
                 json=body,
+                retry_safe=True,  # sets absolute values
             )
         )
 
@@ -248,7 +318,16 @@ class Characters(Namespace[ModeT]):
     def delete(
         self, character_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[CharacterDeleted]:
-        """Delete a character (soft delete; a running synthesis is cancelled without refund)."""
+        """Delete a character (soft delete; a running synthesis is cancelled without refund).
+
+        Args:
+            character_id: The character's id (``char_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "DELETE", _CHARACTER, CharacterDeleted, options, path={"character_id": character_id}
@@ -257,7 +336,16 @@ class Characters(Namespace[ModeT]):
 
     @operation
     def save(self, character_id: str, **options: Unpack[RequestOptions]) -> Steps[Character]:
-        """Accept a character under review (``reviewing`` → ``ready``); a no-op when ``ready``."""
+        """Accept a character under review (``reviewing`` → ``ready``); a no-op when ``ready``.
+
+        Args:
+            character_id: The character's id (``char_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "POST",
@@ -265,6 +353,7 @@ class Characters(Namespace[ModeT]):
                 Character,
                 options,
                 path={"character_id": character_id},
+                retry_safe=True,  # saving a saved character changes nothing
             )
         )
 
@@ -282,6 +371,17 @@ class Characters(Namespace[ModeT]):
         The previous refs stay until the run ends. An ``Idempotency-Key`` is generated once per
         call and reused on every retry, so a retry never bills twice. ``force_all`` is accepted by
         the API for forward compatibility and has no effect today.
+
+        Args:
+            character_id: The character's id (``char_…``).
+            force_all: Accepted for forward compatibility; no effect today.
+            idempotency_key: Reuse a key to resume a call safely; by default a UUID4 is generated
+                per call and reused on its retries.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         body = {"force_all": force_all} if force_all is not None else None
         return (
@@ -311,6 +411,18 @@ class Characters(Namespace[ModeT]):
 
         An ``Idempotency-Key`` is generated once per call and reused on every retry.
         ``prompt_override`` is accepted by the API for forward compatibility and ignored today.
+
+        Args:
+            character_id: The character's id (``char_…``).
+            pose: Which reference image to render again.
+            prompt_override: Accepted for forward compatibility; ignored today.
+            idempotency_key: Reuse a key to resume a call safely; by default a UUID4 is generated
+                per call and reused on its retries.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         body: dict[str, Any] = {"pose": pose}
         if prompt_override is not None:

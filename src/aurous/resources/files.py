@@ -138,6 +138,18 @@ class Files(Namespace[ModeT]):
         ``Idempotency-Key`` is generated once per call and reused on every retry.
 
         >>> f = client.files.create(file=Path("ref.png"), purpose="reference")
+
+        Args:
+            file: A path, bytes, a binary file object, or a ``(filename, content, mime)`` tuple.
+            purpose: What the file is for: ``"reference"``, ``"first_frame"`` or ``"last_frame"``.
+            metadata: Up to 16 string keys and values of your own, returned as given.
+            idempotency_key: Reuse a key to resume a call safely; by default a UUID4 is generated
+                per call and reused on its retries.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         part = read_file_input(file)
         data: dict[str, str] = {"purpose": purpose}
@@ -162,13 +174,31 @@ class Files(Namespace[ModeT]):
 
     @operation
     def retrieve(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[File]:
-        """Fetch a file's metadata with a freshly signed ``url`` (valid about an hour)."""
+        """Fetch a file's metadata with a freshly signed ``url`` (valid about an hour).
+
+        Args:
+            file_id: The file's id (``file_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         path = {"file_id": file_id}
         return (yield from request("GET", "/v1/files/{file_id}", File, options, path=path))
 
     @operation
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> Steps[FileDeleted]:
-        """Delete a file now. ``deleted`` is False when nothing matched (unknown or expired id)."""
+        """Delete a file now. ``deleted`` is False when nothing matched (unknown or expired id).
+
+        Args:
+            file_id: The file's id (``file_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         path = {"file_id": file_id}
         return (
             yield from request("DELETE", "/v1/files/{file_id}", FileDeleted, options, path=path)

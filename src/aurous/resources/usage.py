@@ -56,6 +56,25 @@ class Usage(Namespace[ModeT]):
 
         >>> for bucket in client.usage.list(start_time=datetime(2026, 5, 1), bucket_width="1h"):
         ...     print(bucket.bucket_start, bucket.groups)
+
+        Args:
+            start_time: Start of the period (a ``datetime`` or an RFC 3339 string), included.
+            end_time: End of the period, excluded (default: now).
+            bucket_width: ``"1m"``, ``"1h"`` or ``"1d"`` (default ``"1d"``).
+            group_by: Split each bucket by up to two of ``status``, ``api_key_id``, ``user_id``,
+                ``type`` and ``model``.
+            status: Only generations with this status (or any of these).
+            type: Only this kind of generation (or any of these).
+            api_key_id: Only generations created with this API key (or any of these).
+            user_id: Only generations of this user.
+            lora_id: Only generations that used this LoRA.
+            character_id: Only generations that used this character.
+            limit: Buckets per page (1–100, default 24).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         query = {
             "start_time": start_time,
@@ -94,6 +113,22 @@ class Usage(Namespace[ModeT]):
         Iterating pages lazily through ``cursor`` (the same filters are sent on every page);
         ``limit`` is rows per page (1–500, default 100). ``start_time`` may be at most 730 days
         in the past.
+
+        Args:
+            start_time: Start of the period (a ``datetime`` or an RFC 3339 string), included.
+            end_time: End of the period, excluded (default: now).
+            type: Only this kind of generation (or any of these).
+            status: Only generations with this status (or any of these).
+            model: Only generations of this model.
+            api_key_id: Only generations created with this API key (or any of these).
+            user_id: Only generations of this user.
+            lora_id: Only generations that used this LoRA.
+            limit: Rows per page (1–500, default 100).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         query = {
             "start_time": start_time,

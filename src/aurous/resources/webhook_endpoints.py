@@ -48,6 +48,17 @@ class WebhookEndpoints(Namespace[ModeT]):
 
         >>> ep = client.webhook_endpoints.create(url="https://example.com/hook", events=["*"])
         >>> save_secret(ep.secret)
+
+        Args:
+            url: The ``https://`` URL that receives the deliveries.
+            events: The event types to deliver (``"*"``: all of them); replaces the whole list.
+            description: A label of your own (``None`` clears it on update).
+            metadata: Key-value pairs of your own, returned as given.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         body: dict[str, Any] = {"url": url, "events": list(events)}
         if description is not None:
@@ -61,7 +72,6 @@ class WebhookEndpoints(Namespace[ModeT]):
                 WebhookEndpoint,
                 options,
                 json=body,
-                retry_safe=False,
             )
         )
 
@@ -76,6 +86,15 @@ class WebhookEndpoints(Namespace[ModeT]):
         """List the team's endpoints, newest first, paging lazily (``limit`` 1–100 per page).
 
         Listed endpoints have ``secret=None``; the secret is shown only by create/rotate_secret.
+
+        Args:
+            limit: Page size (1–100; the API's default when left out).
+            starting_after: A row id: list the rows after it (older ones).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         query = {"limit": limit, "starting_after": starting_after}
         return page_request(
@@ -90,7 +109,16 @@ class WebhookEndpoints(Namespace[ModeT]):
     def retrieve(
         self, endpoint_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[WebhookEndpoint]:
-        """Fetch one endpoint (``we_…``); ``secret`` is None (only create/rotate_secret show it)."""
+        """Fetch one endpoint (``we_…``); ``secret`` is None (only create/rotate_secret show it).
+
+        Args:
+            endpoint_id: The endpoint's id (``we_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "GET", _ENDPOINT, WebhookEndpoint, options, path={"endpoint_id": endpoint_id}
@@ -114,6 +142,19 @@ class WebhookEndpoints(Namespace[ModeT]):
         ``events`` and ``metadata`` replace the whole value; ``description=None`` clears the
         description; ``is_active=True`` re-enables a disabled endpoint and resets its failure count.
         The secret does not change (use `rotate_secret`) and is not returned.
+
+        Args:
+            endpoint_id: The endpoint's id (``we_…``).
+            url: The ``https://`` URL that receives the deliveries.
+            events: The event types to deliver (``"*"``: all of them); replaces the whole list.
+            description: A label of your own (``None`` clears it on update).
+            metadata: Key-value pairs of your own; replaces the whole object.
+            is_active: ``True`` re-enables a disabled endpoint and resets its failure count.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         fields: dict[str, Any] = {
             "url": url,
@@ -131,6 +172,7 @@ class WebhookEndpoints(Namespace[ModeT]):
                 options,
                 path={"endpoint_id": endpoint_id},
                 json=body,
+                retry_safe=True,  # sets absolute values
             )
         )
 
@@ -138,7 +180,16 @@ class WebhookEndpoints(Namespace[ModeT]):
     def delete(
         self, endpoint_id: str, **options: Unpack[RequestOptions]
     ) -> Steps[WebhookEndpointDeleted]:
-        """Delete an endpoint; never 404 — ``deleted`` is False when nothing matched."""
+        """Delete an endpoint; never 404 — ``deleted`` is False when nothing matched.
+
+        Args:
+            endpoint_id: The endpoint's id (``we_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
+        """
         return (
             yield from request(
                 "DELETE",
@@ -159,6 +210,14 @@ class WebhookEndpoints(Namespace[ModeT]):
         shown — so store it now, and accept both secrets in your receiver while you switch over
         (``aurous.webhooks.verify`` takes a list). Not retried automatically, since a retry would
         rotate twice and lose the secret of the first rotation.
+
+        Args:
+            endpoint_id: The endpoint's id (``we_…``).
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         return (
             yield from request(
@@ -167,7 +226,6 @@ class WebhookEndpoints(Namespace[ModeT]):
                 WebhookEndpoint,
                 options,
                 path={"endpoint_id": endpoint_id},
-                retry_safe=False,
             )
         )
 
@@ -179,6 +237,16 @@ class WebhookEndpoints(Namespace[ModeT]):
 
         The endpoint must subscribe to ``event_type``; the delivery is made even if the endpoint is
         inactive. Not retried automatically, since a retry would fire twice.
+
+        Args:
+            endpoint_id: The endpoint's id (``we_…``).
+            event_type: The event type to send a synthetic delivery of; the endpoint must subscribe
+                to it.
+            timeout: Override the client's timeout for this call (seconds, or an ``httpx.Timeout``).
+            extra_headers: Additional HTTP headers to send.
+            extra_query: Additional query parameters to send.
+            extra_body: Additional JSON body fields to send (merged over the method's own fields).
+            max_retries: Override the client's ``max_retries`` for this call.
         """
         return (
             yield from request(
@@ -188,6 +256,5 @@ class WebhookEndpoints(Namespace[ModeT]):
                 options,
                 path={"endpoint_id": endpoint_id},
                 json={"event_type": event_type},
-                retry_safe=False,
             )
         )

@@ -241,10 +241,12 @@ def summary(ctx: Context, results: list[BatchResult], *, budgeted: bool) -> Summ
     ctx.out.table(table)
     failed = [r for r in results if r.status == "failed"]
     if failed:
-        failures = Table("Failures", [Column("#", numeric=True), Column("prompt"), Column("error")])
+        failures = Table(
+            "Failures", [Column("index", numeric=True), Column("prompt"), Column("error")]
+        )
         for result in failed:
             prompt = _format.shorten(str(result.request.get("prompt") or ""), 40)
-            failures.add(result.index + 1, prompt, _describe_error(result))
+            failures.add(result.index, prompt, _describe_error(result))
         ctx.out.table(failures)
     return counts
 

@@ -5,6 +5,7 @@ resume, a results file and a summary; a thin layer over ``read_requests``, ``est
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from ._shared import Interrupted, add_wait_options, poll_intervals
 from .generate import IMAGE_SIZES, VIDEO_RATIOS, VIDEO_RESOLUTIONS
 
 if TYPE_CHECKING:
-    from ... import BatchResult
+    from ... import BatchProgress, BatchResult
 
 __all__ = ["EXIT_OVER_BUDGET", "register"]
 
@@ -41,7 +42,10 @@ requests beyond it are not started, and running the same command again with a la
 the same --manifest starts them. With --manifest the run is resumable: after Ctrl-C or a crash,
 run the same command again; finished items are skipped and interrupted ones resume without
 being billed twice. Exit code 0 when every request succeeded, 1 when some failed or were not
-started."""
+started.
+
+Requests are numbered by their index, from 0 (the first request is index 0), in the progress
+lines, the summary, --results, the manifest and --name's {index}."""
 
 
 def _credits(text: str) -> float:
@@ -104,8 +108,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results",
         metavar="PATH",
-        help="write one row per request to PATH (.csv or .jsonl): status, generation id, "
-        "credits, files, error",
+        help="write one row per request to PATH (.csv or .jsonl): index, status, generation "
+        "id, credits, files, error, ...; after Ctrl-C, the requests finished so far",
     )
     p.add_argument(
         "--dry-run",
@@ -240,13 +244,14 @@ def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
     )
     first, longest = poll_intervals(ctx, args)
     display = BatchDisplay(ctx.out, len(requests.items))
+    finished = _Finished(display)
     try:
         with display:
             results: list[BatchResult] = namespace.batch(
                 requests.items,
                 concurrency=args.concurrency,
                 manifest=args.manifest,
-                on_progress=display.update,
+                on_progress=finished.update,
                 download_to=None if args.no_download else args.out,
                 file_name=args.name,
                 max_credits=args.max_credits,
@@ -255,12 +260,19 @@ def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
                 max_poll_interval=longest,
             )
     except KeyboardInterrupt:
+        saved = ""
+        if args.results:
+            # What finished is kept: the rows of an interrupted run are worth as much as those
+            # of a complete one (the others are in flight or not started; a resume adds them).
+            done = finished.results()
+            written = write_results(done, args.results)
+            saved = f"; the {len(done)} requests finished so far are in {written}"
         hint = (
             f"; run the same command again to resume from {args.manifest}"
             if args.manifest
             else "; add --manifest next time to make a run resumable"
         )
-        raise Interrupted(f"Interrupted: batch stopped{hint}") from None
+        raise Interrupted(f"Interrupted: batch stopped{saved}{hint}") from None
     if args.results:
         written = write_results(results, args.results)
         ctx.out.info(f"Results: {written}")
@@ -283,6 +295,29 @@ def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
             f", {not_started} not started" if not_started else ""
         )
     raise CommandFailed(message, details={"summary": counts.to_dict()})
+
+
+class _Finished:
+    """Every item reported finished, so that an interrupted run can still write ``--results``.
+
+    ``on_progress`` is called from the batch's worker threads.
+    """
+
+    def __init__(self, display: BatchDisplay) -> None:
+        self._display = display
+        self._results: dict[int, BatchResult] = {}
+        self._lock = threading.Lock()
+
+    def update(self, progress: BatchProgress) -> None:
+        if progress.last is not None:
+            with self._lock:
+                self._results[progress.last.index] = progress.last
+        self._display.update(progress)
+
+    def results(self) -> list[BatchResult]:
+        """The finished items, in input order."""
+        with self._lock:
+            return [self._results[index] for index in sorted(self._results)]
 
 
 def _resume_hints(ctx: Context, args: argparse.Namespace, counts: report.Summary) -> None:

@@ -68,7 +68,16 @@ def _read_url(ctx: RequestContext, value: Any) -> str:
     loopback_ok = ctx.config.webhooks.allow_http_loopback
     if host and parts.scheme == "http" and loopback_ok and is_loopback_host(host):
         return value
-    hint = " (the emulator also accepts http:// on loopback hosts)" if loopback_ok else ""
+    if loopback_ok:
+        hint = " (the emulator also accepts http:// on loopback hosts)"
+    elif host and parts.scheme == "http" and is_loopback_host(host):
+        # What someone testing a local receiver needs to know; the real API has no such switch.
+        hint = (
+            " (to register an http:// receiver on this machine, start the emulator with "
+            "allow_http_webhooks=True or --allow-http-webhooks)"
+        )
+    else:
+        hint = ""
     raise invalid_format("url", f"url must be an absolute https:// URL{hint}.")
 
 
