@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,30 @@ def test_json_mode_keeps_stdout_for_json_only() -> None:
     assert stdout.getvalue() == '{\n  "a": 1\n}\n'
     assert stderr.getvalue() == "note\n"
     assert not out.live
+
+
+def test_a_wait_for_a_concurrency_slot_is_not_called_a_rate_limit() -> None:
+    from aurous.cli._output import Output
+    from aurous.cli._progress import BatchDisplay
+    from aurous.types import BatchProgress
+
+    def shown(waiting_for: Any) -> str:
+        err = io.StringIO()
+        display = BatchDisplay(Output(stderr=err, stdout=io.StringIO()), total=3)
+        display.update(
+            BatchProgress(
+                total=3,
+                done=0,
+                failed=0,
+                in_flight=2,
+                rate_limit_waits=1,
+                last=None,
+                waiting_for_rate_limit=1.0,
+                waiting_for=waiting_for,
+            )
+        )
+        return err.getvalue()
+
+    assert "rate limited" not in shown("concurrency")
+    assert "free concurrency slot" in shown("concurrency")
+    assert "rate limited: waiting 1.0s" in shown("rate_limit")

@@ -164,6 +164,17 @@ class TransferDisplay(_Display):
 # A batch run ------------------------------------------------------------------------------
 
 
+def _waiting_for(progress: BatchProgress) -> str:
+    """What an item started waiting for, said as it is: a rate limit only when one was met."""
+    seconds = progress.waiting_for_rate_limit
+    if progress.waiting_for == "concurrency":
+        return (
+            f"waiting up to {seconds:.1f}s for a free concurrency slot (the team's generations "
+            "in flight are at its limit)"
+        )
+    return f"rate limited: waiting {seconds:.1f}s"
+
+
 class BatchDisplay(_Display):
     """Done / failed / in-flight counts of a batch, and the rate-limit waits it went through."""
 
@@ -213,10 +224,10 @@ class BatchDisplay(_Display):
             f"ok {progress.done - progress.failed}"
             f"  failed {progress.failed - progress.not_started}"
             + (f"  not started {progress.not_started}" if progress.not_started else "")
-            + f"  in flight {progress.in_flight}  rate-limit waits {progress.rate_limit_waits}"
+            + f"  in flight {progress.in_flight}  waits for limits {progress.rate_limit_waits}"
         )
         if progress.waiting_for_rate_limit > 0:
-            counts += f"  (waiting {progress.waiting_for_rate_limit:.1f}s)"
+            counts += f"  ({_waiting_for(progress)})"
         if self._progress is not None:
             self._progress.update(
                 self._task, completed=progress.done, total=progress.total, counts=counts
@@ -232,7 +243,7 @@ class BatchDisplay(_Display):
             announce_wait = waiting and not self._waiting
             self._waiting = waiting
         if announce_wait:
-            self._out.info(f"rate limited: waiting {progress.waiting_for_rate_limit:.1f}s")
+            self._out.info(_waiting_for(progress))
         item = progress.last
         if item is None:
             return
