@@ -312,7 +312,7 @@ class _PooledMock(httpx.AsyncBaseTransport):
         pool = request.extensions["timeout"]["pool"]
         try:
             await asyncio.wait_for(self._slots.acquire(), pool)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             raise httpx.PoolTimeout("no connection free", request=request) from None
         try:
             response: httpx.Response = await self._handler(request)

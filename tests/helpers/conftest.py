@@ -72,6 +72,9 @@ class Harness:
         for client in self._clients:
             self(client.close())
         if self.loop is not None:
+            # Streams left half-read close in async generators: let them finish first
+            # (Python 3.13 drops them, with a warning, when the loop closes).
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
         self.emu.close()
 
