@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._models import AurousModel
-from ._common import Number, Timestamp
+from ._common import Credits, FiniteCredits, Timestamp
 from .literals import BillingMode, Currency
 
 __all__ = ["Balance", "ImagePricing", "Pricing", "Team", "VideoPricing"]
@@ -12,12 +12,13 @@ __all__ = ["Balance", "ImagePricing", "Pricing", "Team", "VideoPricing"]
 class Balance(AurousModel):
     """The team's credit balance (``GET /v1/balance``; also the data of ``usage.balance_low``)."""
 
-    credits: Number
+    credits: FiniteCredits
     """Total credits: ``available_credits + held_credits``."""
-    held_credits: Number
+    held_credits: Credits
     """Credits held for generations that have not finished yet."""
-    available_credits: Number
-    """``credits - held_credits``: what new paid requests are checked against."""
+    available_credits: FiniteCredits
+    """``credits - held_credits``: what new paid requests are checked against. Below zero when
+    more is held than the team has."""
     currency: Currency
     """``"credit"``."""
     billing_mode: BillingMode
@@ -28,20 +29,20 @@ class Balance(AurousModel):
 class ImagePricing(AurousModel):
     """Image rates of the price card."""
 
-    base: Number
+    base: Credits
     """Credits per image."""
-    enhance_prompt_multiplier: Number
+    enhance_prompt_multiplier: Credits
     """Price multiplier applied when ``enhance_prompt`` is true."""
-    reference_image_per_image: Number
+    reference_image_per_image: Credits
     """Credits per reference image and output image."""
 
 
 class VideoPricing(AurousModel):
     """Video rates of the price card."""
 
-    base_per_second: Number
+    base_per_second: Credits
     """Credits per second of video, before the resolution factor."""
-    resolution_factor: dict[str, Number]
+    resolution_factor: dict[str, Credits]
     """Multiplier per resolution, e.g. ``{"480p": 1, "720p": 1.5, "1080p": 2.5}``."""
 
 
@@ -72,7 +73,7 @@ class Team(AurousModel):
     """``team_…``; stable when the team is renamed."""
     name: str
     """The team's name."""
-    credits: Number
+    credits: FiniteCredits
     """Total credits (the same value as ``Balance.credits``)."""
     created_at: Timestamp
     """When the team was created."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._models import AurousModel
-from ._common import Number, Timestamp
+from ._common import Credits, FiniteCredits, Number, Timestamp
 from .literals import (
     Currency,
     GenerationStatus,
@@ -26,11 +26,11 @@ class Cost(AurousModel):
     or ``0`` in every part (any other terminal status: the hold was released).
     """
 
-    amount: Number
-    """Credits. Equals the sum of ``breakdown``."""
+    amount: Credits
+    """Credits (finite, ``>= 0``). Equals the sum of ``breakdown``."""
     currency: Currency | None = None
     """``"credit"``. Some documented estimate examples leave it out."""
-    breakdown: dict[str, Number]
+    breakdown: dict[str, FiniteCredits]
     """How ``amount`` splits into parts, e.g. ``{"base": 1, "enhance": 1}``; may hold new keys."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .._models import AurousModel
-from ._common import Number, Timestamp
+from ._common import Credits, Number, Timestamp
 from .literals import UsageEventType, UsageStatus
 
 __all__ = ["UsageBucket", "UsageEvent", "UsageGroup", "UsageMetrics"]
@@ -20,7 +20,7 @@ class UsageMetrics(AurousModel):
     """Of those, how many ended in a failure status (failed, expired, moderation_rejected, …)."""
     cancelled_count: int
     """Of those, how many were cancelled."""
-    credits_used: Number
+    credits_used: Credits
     """Credits charged."""
     duration_ms_p50: Number
     """Median processing time of the finished generations, in ms (``0`` when none)."""
@@ -80,7 +80,7 @@ class UsageEvent(AurousModel):
     """LLM input tokens; ``0`` for images and videos."""
     output_tokens: int
     """LLM output tokens; ``0`` for images and videos."""
-    credits_charged: Number
+    credits_charged: Credits
     """Credits charged; ``0`` unless ``completed``."""
     api_key_id: str
     """``apikey_…``: the key that created the generation."""
