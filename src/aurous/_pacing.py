@@ -30,7 +30,7 @@ import collections
 import email.utils
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ._response import RateLimit
 from ._steps import Shared, Sleep, Steps, WaitFor
@@ -49,6 +49,7 @@ __all__ = [
     "Bucket",
     "Gate",
     "Pacer",
+    "WaitKind",
     "figures_of",
     "server_time",
 ]
@@ -75,10 +76,15 @@ _RESERVATION_TTL = 120.0
 died mid-request): longer than any request takes."""
 OWNER_LEASE = 30.0
 """Seconds after its last renewal that a process's slots and tickets stop counting."""
-_QUEUE_STALE = 15.0
+_QUEUE_STALE = 8.0
 """A waiting create re-asks at least every `_MAX_HELD_WAIT`; a ticket not refreshed for this
 long belongs to a caller that is gone and no longer holds its place."""
-_MAX_HELD_WAIT = 5.0
+_MAX_HELD_WAIT = 3.0
+_QUEUE_REFRESH = 1.5
+"""Seconds between two refreshes of a held create's ticket (`_QUEUE_STALE` is well above)."""
+_SENDING_STALE = 120.0
+"""A create admitted this long ago and never answered belongs to a call that is gone (its
+answer was lost with a store outage): it stops counting."""
 
 CONCURRENCY_CODE = "concurrency_limit_exceeded"
 GATE = "gate"
@@ -266,16 +272,23 @@ class Gate:
             self._admit(ticket, owner, now)
             return None
         if self.limit is None:
-            self.queue[ticket] = (owner, now)
+            self._hold(ticket, owner, now)
             return _UNKNOWN_RATE_WAIT
         probe_at = max(self.probe_at, self.progress_at + self.probe_delay)
         if self.probing is None and now >= probe_at and ahead == 0:
             self.probing = ticket
             self._admit(ticket, owner, now)
             return None
-        self.queue[ticket] = (owner, now)
+        self._hold(ticket, owner, now)
         wait = self.probe_delay if self.probing is not None else probe_at - now
         return max(0.001, min(wait, _MAX_HELD_WAIT))
+
+    def _hold(self, ticket: str, owner: str, now: float) -> None:
+        # Refreshed only now and then: a held create that asks again changes nothing most of
+        # the time, and a shared store then writes nothing (many waiters woken together).
+        entry = self.queue.get(ticket)
+        if entry is None or now - entry[1] > _QUEUE_REFRESH:
+            self.queue[ticket] = (owner, now)
 
     def _admit(self, ticket: str, owner: str, now: float) -> None:
         self.queue.pop(ticket, None)
@@ -290,9 +303,12 @@ class Gate:
         return self.queue.pop(ticket, None) is not None
 
     # ---- answers -------------------------------------------------------------------------------
-    def accepted(self, ticket: str, generation_id: str | None, now: float) -> None:
-        """Create ``ticket`` was answered 2xx with a generation (its id if not finished yet)."""
+    def accepted(self, ticket: str, generation_id: str | None, now: float) -> bool:
+        """Create ``ticket`` was answered 2xx with a generation (its id if not finished yet);
+        True if that made room for another create (the slow-start window or the limit grew,
+        or a probe freed slots)."""
         owner, _ = self.sending.pop(ticket, ("", now))
+        room = self.limit is None or generation_id is None
         if generation_id is not None:
             self.tracked[generation_id] = (owner, now)
             if len(self.tracked) > _MAX_TRACKED:
@@ -314,14 +330,17 @@ class Gate:
             self.limit = max(self.limit, len(self.tracked))
             self.probe_delay = _QUICK_PROBE
             self.streak_factor = 2
+            room = True
         else:
             self.streak += 1
             if self.streak >= self.streak_factor * max(1, self.limit):
                 self.limit += 1
                 self.streak = 0
                 self.raised = True
+                room = True
             elif self.streak >= max(1, self.limit):
                 self.raised = False  # the raise held for a while: it was right
+        return room
 
     def refused(self, ticket: str, retry_after: float, now: float) -> None:
         """Create ``ticket`` was refused with ``429 concurrency_limit_exceeded``."""
@@ -375,7 +394,8 @@ class Gate:
 
     # ---- leases --------------------------------------------------------------------------------
     def renew(self, owner: str, now: float) -> None:
-        self.owners[owner] = now
+        if now - self.owners.get(owner, -OWNER_LEASE) > 1.0:  # once a second is plenty
+            self.owners[owner] = now
 
     def expire(self, now: float) -> bool:
         """Forget what dead owners held, tickets nobody refreshes, and generations never seen
@@ -391,6 +411,9 @@ class Gate:
         stale = [t for t, (_, since) in self.queue.items() if now - since > _QUEUE_STALE]
         for ticket in stale:
             del self.queue[ticket]
+        for ticket in [t for t, (_, since) in self.sending.items() if now - since > _SENDING_STALE]:
+            del self.sending[ticket]
+            freed = True
         dead = {o for o, renewed in self.owners.items() if now - renewed > OWNER_LEASE}
         if dead:
             for table in (self.sending, self.tracked, self.queue):
@@ -472,6 +495,10 @@ def server_time(headers: Mapping[str, str] | None) -> float | None:
     return when
 
 
+WaitKind = Literal["rate_limit", "concurrency"]
+"""What a pacing wait is for: a token in a rate-limit bucket, or a free concurrency slot."""
+
+
 class Waits(Protocol):
     """The waiting budget of one call (the flow's): whether a wait fits, and what it spent."""
 
@@ -479,7 +506,7 @@ class Waits(Protocol):
 
     def spent(self, seconds: float) -> None: ...
 
-    def log(self, seconds: float, what: str) -> None: ...
+    def log(self, seconds: float, what: str, kind: WaitKind) -> None: ...
 
     def now(self) -> float: ...
 
@@ -491,6 +518,22 @@ class Pacer:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.signal = store.signal
+        on_tick = getattr(store, "on_tick", None)
+        if on_tick is not None:
+            on_tick(self._renew)
+            store.on_recover(self._rejoin)  # type: ignore[attr-defined]
+
+    def _rejoin(self) -> None:
+        """The shared store is back after an outage: the tickets this process left in its
+        queue belong to waiters that have since asked the fallback; they must not hold the line
+        for the fleet (the waiters queue again when they next ask)."""
+        self.store.apply(GATE, Gate, _forget_tickets(self.store.owner))
+
+    def _renew(self) -> None:
+        """Keep this process's lease on what it holds (the store's listener thread calls this
+        every few seconds; a process that stops, stops renewing)."""
+        if self.store.peek(GATE, Gate) is not None:  # it has created something, or waited
+            self.store.apply(GATE, Gate, _renew(self.store.owner))
 
     def set_clock(self, clock: Any) -> None:
         """Time as the client sees it (the emulator's manual clock, in tests): a store in the
@@ -507,13 +550,13 @@ class Pacer:
     # ---- state, for planning and tests (may be stale with a shared store) -----------------------
     @property
     def gate(self) -> Gate:
-        gate: Gate | None = self.store.peek(GATE)
+        gate: Gate | None = self.store.peek(GATE, Gate)
         if gate is None and not self.store.shared:
             gate = self.store.apply(GATE, Gate, _state)
         return gate if gate is not None else Gate()
 
     def bucket(self, route: str) -> Bucket:
-        bucket: Bucket | None = self.store.peek(bucket_key(route))
+        bucket: Bucket | None = self.store.peek(bucket_key(route), Bucket)
         return bucket if bucket is not None else Bucket()
 
     # ---- applying operations -----------------------------------------------------------------------
@@ -540,7 +583,7 @@ class Pacer:
         delay = yield from self.apply(bucket_key(route), Bucket, _reserve)
         # A wait that does not fit the budget is skipped: the request goes, the server decides.
         if delay > 0 and waits.fits(delay):
-            waits.log(delay, route)
+            waits.log(delay, route, "rate_limit")
             yield Sleep(delay, "rate_limit", route)
             waits.spent(delay)
         return Admission(self, route, ticket)
@@ -558,14 +601,14 @@ class Pacer:
                 yield from self.apply(GATE, Gate, _force(ticket, owner))
                 return
             start = waits.now()
-            waits.log(seconds, "a free concurrency slot")
+            waits.log(seconds, "a free concurrency slot", "concurrency")
             yield WaitFor(self.signal, version, seconds, "concurrency")
             waits.spent(waits.now() - start)
 
     # ---- what the client learns ------------------------------------------------------------------
     def observe(self, result: Any) -> Steps[None]:
         """Note finished generations in any result (a row, a page of rows)."""
-        gate: Gate | None = self.store.peek(GATE)
+        gate: Gate | None = self.store.peek(GATE, Gate)
         if gate is None or not gate.tracked:
             return
         tracked = gate.tracked
@@ -586,6 +629,10 @@ class Pacer:
     def finished(self, generation_ids: list[str]) -> Steps[None]:
         """Generations known to be finished (a webhook said so): their slots are free."""
         yield from self.apply(GATE, Gate, _seen(generation_ids))
+
+    def finished_now(self, generation_ids: list[str]) -> None:
+        """`finished`, outside any call (a webhook receiver): blocking on a shared store."""
+        self.store.apply(GATE, Gate, _seen(generation_ids))
 
     def __repr__(self) -> str:
         gate = self.gate
@@ -700,6 +747,24 @@ def _enter(ticket: str, owner: str) -> Op[float | None]:
     return op
 
 
+def _renew(owner: str) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        gate.renew(owner, now)
+        return None, gate.expire(now)
+
+    return op
+
+
+def _forget_tickets(owner: str) -> Op[None]:
+    def op(gate: Gate, now: float) -> tuple[None, bool]:
+        mine = [t for t, (holder, _) in gate.queue.items() if holder == owner]
+        for ticket in mine:
+            del gate.queue[ticket]
+        return None, bool(mine)
+
+    return op
+
+
 def _force(ticket: str, owner: str) -> Op[None]:
     def op(gate: Gate, now: float) -> tuple[None, bool]:
         gate.force(ticket, owner, now)
@@ -717,8 +782,7 @@ def _leave(ticket: str) -> Op[None]:
 
 def _accepted(ticket: str, generation_id: str | None) -> Op[None]:
     def op(gate: Gate, now: float) -> tuple[None, bool]:
-        gate.accepted(ticket, generation_id, now)
-        return None, True
+        return None, gate.accepted(ticket, generation_id, now)
 
     return op
 

@@ -153,7 +153,7 @@ def test_a_refusal_teaches_the_limit_and_a_finished_generation_frees_a_slot() ->
     gate.refused(retry_after=1.0, now=0.0)
     assert gate.limit == 4
     seconds = gate.enter(0.1)
-    assert seconds == pytest.approx(4.9)  # until a probe is due
+    assert seconds == pytest.approx(3.0)  # asks again within 3 s (a probe is due at 5.0)
     gate.seen(_generation("img_2", "succeeded"), 0.2)
     assert gate.wakes == 1  # waiters are woken
     assert gate.enter(0.2) is None
@@ -194,8 +194,8 @@ def test_a_finished_generation_of_ours_postpones_the_probe() -> None:
     gate.seen(_generation("img_0", "succeeded"), 4.0)
     assert gate.enter(4.0) is None  # the freed slot
     gate.accepted(_generation("img_2"), 4.0)
-    verdict = gate.enter(6.0)
-    assert verdict == pytest.approx(3.0)  # five seconds after the last progress
+    verdict = gate.enter(6.5)
+    assert verdict == pytest.approx(2.5)  # five seconds after the last progress
 
 
 def test_refused_raises_need_longer_runs_next_time() -> None:
@@ -243,7 +243,7 @@ def test_refused_probes_back_off() -> None:
     for n in range(7):
         ticket = f"probe-{n}"
         while (wait := gate.enter(ticket, "local", now)) is not None:
-            assert wait <= 5.0  # a held create re-asks at least every 5 s (keeps its place)
+            assert wait <= 3.0  # a held create re-asks at least every 3 s (keeps its place)
             now += wait
         due.append(now)
         gate.refused(ticket, retry_after=1.0, now=now)

@@ -30,6 +30,7 @@ EXTRA_MODULES = {
     "emulator": ["uvicorn"],
     "aiohttp": ["httpx_aiohttp", "aiohttp"],
     "otel": ["opentelemetry.trace"],
+    "redis": ["redis", "redis.asyncio"],
 }
 """What each runtime extra adds: its modules import once its line ran."""
 

@@ -70,7 +70,7 @@ class Store(Protocol):
         """Run ``op`` when possible, without waiting for it (clean-up of a cancelled call)."""
         ...
 
-    def peek(self, key: str) -> Any | None:
+    def peek(self, key: str, kind: Kind) -> Any | None:
         """The last state this process saw under ``key`` (may be stale), or None."""
         ...
 
@@ -86,9 +86,9 @@ class LocalStore:
     shared = False
     owner = "local"
 
-    def __init__(self, clock: Clock) -> None:
-        self.lock = threading.Lock()
-        self.signal = Signal(self.lock)
+    def __init__(self, clock: Clock, signal: Signal | None = None) -> None:
+        self.signal = signal if signal is not None else Signal(threading.Lock())
+        self.lock = self.signal.lock
         self._objects: dict[str, Any] = {}
         self.clock = clock
         self.wall: Callable[[], float] = time.time
@@ -116,7 +116,7 @@ class LocalStore:
     def apply_soon(self, key: str, kind: Kind, op: Op[Any]) -> None:
         self.apply(key, kind, op)
 
-    def peek(self, key: str) -> Any | None:
+    def peek(self, key: str, kind: Kind) -> Any | None:
         return self._objects.get(key)
 
     def __repr__(self) -> str:
