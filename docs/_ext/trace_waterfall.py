@@ -37,6 +37,8 @@ WIDTH = 980
 LABEL = 330
 """Width of the span names' column."""
 ROW = 24
+LANE = 11
+"""Height of a lane of event labels, under a bar that has events."""
 TOP = 58
 COLOURS = {"call": "#f5a623", "http": "#4a90d9", "error": "#d0021b", "app": "#9b9b9b"}
 
@@ -125,7 +127,8 @@ def render(spans: Sequence[ReadableSpan], title: str = "One generation, traced")
     end = max(s.end_time or 0 for s in spans)
     total = max(end - start, 1) / 1e9
     plot = WIDTH - LABEL - 100
-    height = TOP + ROW * len(ordered) + 40
+    lanes = [2 if span.events else 0 for span, _ in ordered]
+    height = TOP + ROW * len(ordered) + LANE * sum(lanes) + 40
 
     def x(ns: int) -> float:
         return LABEL + (ns - start) / 1e9 / total * plot
@@ -148,8 +151,9 @@ def render(spans: Sequence[ReadableSpan], title: str = "One generation, traced")
         out.append(f'<text x="{tx:.1f}" y="{TOP - 16}" text-anchor="middle" fill="#666">'
                    f"{tick:g} s</text>")  # fmt: skip
         tick += step
-    for row, (span, depth) in enumerate(ordered):
-        y = TOP + row * ROW
+    y = TOP - ROW
+    for (span, depth), extra in zip(ordered, lanes, strict=True):
+        y += ROW
         name = escape(span.name)
         out.append(f'<text x="{10 + 14 * depth}" y="{y + 15}">{name}</text>')
         left = x(span.start_time or start)
@@ -166,8 +170,9 @@ def render(spans: Sequence[ReadableSpan], title: str = "One generation, traced")
                 f'<text x="{left + width + 4:.1f}" y="{y + 15}" fill="#555" font-size="10">'
                 f"{status}</text>"
             )
-        free = 0.0  # where the last label of this row ends: a label that would overlap it is
-        # left to the mark's tooltip
+        # Labels go in lanes under the bar: each in the first lane where it overlaps no other;
+        # one that fits in none is left to its mark's tooltip.
+        free = [0.0] * extra
         for event in span.events:
             ex = x(event.timestamp)
             label = _event_label(event.name, dict(event.attributes or {}))
@@ -175,12 +180,14 @@ def render(spans: Sequence[ReadableSpan], title: str = "One generation, traced")
                 f'<path d="M{ex:.1f},{y + 2} l5,5 l-5,5 l-5,-5 z" fill="#222">'
                 f"<title>{escape(event.name)}: {escape(label)}</title></path>"
             )
-            if ex + 6 >= free:
+            lane = next((n for n, end in enumerate(free) if ex + 6 >= end), None)
+            if lane is not None:
                 out.append(
-                    f'<text x="{ex + 6:.1f}" y="{y + ROW - 2}" fill="#222" font-size="9">'
-                    f"{escape(label)}</text>"
+                    f'<text x="{ex + 6:.1f}" y="{y + ROW + 6 + LANE * lane}" fill="#222" '
+                    f'font-size="9">{escape(label)}</text>'
                 )
-                free = ex + 6 + 5.2 * len(label) + 4
+                free[lane] = ex + 6 + 5.2 * len(label) + 4
+        y += LANE * extra
     legend_y = height - 12
     for n, (label, colour) in enumerate(
         [("the program's span", COLOURS["app"]), ("aurous call", COLOURS["call"]),

@@ -14,14 +14,19 @@ attribute check per call.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._steps import Step, Steps, relay
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
     from ._client import _BaseClient
 
-__all__ = ["Observer", "Observers", "Watch", "watched"]
+__all__ = ["Observer", "Observers", "Watch", "telemetry", "watched"]
 
 T = TypeVar("T")
 
@@ -102,6 +107,35 @@ class _Watches:
         for watch in self.watches:
             if watch is not None:
                 watch.end(result, error)
+
+
+_OTEL_API = ("opentelemetry.trace", "opentelemetry.metrics")
+
+
+def telemetry(
+    tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
+) -> Observer | None:
+    """The OpenTelemetry observer of a new client, or None when the program does not trace.
+
+    Given neither provider, a client reports to OpenTelemetry's global ones, but only if the
+    program has imported the API: a program that configured a provider has, and one that never
+    did neither loads OpenTelemetry nor pays anything per call.
+    """
+    asked = tracer_provider is not None or meter_provider is not None
+    if not asked and _OTEL_API[0] not in sys.modules and _OTEL_API[1] not in sys.modules:
+        return None
+    try:
+        # Loaded by name, on demand: OpenTelemetry is an optional extra (``aurous[otel]``), and
+        # this is the one place the SDK reaches for it.
+        otel = importlib.import_module("aurous._otel")
+    except ImportError as exc:
+        if not asked:
+            return None  # an OpenTelemetry too old or too broken to trace with: no tracing
+        raise ImportError(
+            "tracing needs the OpenTelemetry API: pip install 'aurous[otel]'"
+        ) from exc
+    made: Observer = otel.observer(tracer_provider, meter_provider)
+    return made
 
 
 def watched(steps: Steps[T], watch: Watch) -> Steps[T]:

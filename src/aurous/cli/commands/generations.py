@@ -14,6 +14,7 @@ from .._context import Context
 from .._errors import CommandFailed, UsageError
 from .._output import Column, Table
 from .._parser import bounded_int
+from .._timings import add_timings_option, show_timings, start_timings, with_timings
 from ._shared import (
     add_wait_options,
     download,
@@ -37,6 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("id", help="generation id (img_… or vid_…)")
     add_wait_options(p)
+    add_timings_option(p)
     p.set_defaults(handler=run_wait)
 
     p = sub.add_parser(
@@ -103,9 +105,11 @@ def _show(ctx: Context, generation: Generation) -> None:
 
 def run_wait(ctx: Context, args: argparse.Namespace) -> int:
     """Wait for a generation; exit 1 unless it succeeded."""
+    timings = start_timings(ctx, args)
     final = wait_for(ctx, args, args.id)
     ctx.out.result(_format.generation_summary(final))
-    ctx.out.json(final.to_dict())
+    ctx.out.json(with_timings(final.to_dict(), timings))
+    show_timings(ctx.out, timings)
     ensure_succeeded(final)
     return 0
 
