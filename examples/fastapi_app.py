@@ -2,7 +2,10 @@
 
 The client paces the team's rate limits and concurrency limit for all requests at once, so the
 app needs no semaphore of its own: fifty users asking for an image at the same moment all get
-one, as fast as the team's limits allow. Webhooks are received by the verifying receiver of
+one, as fast as the team's limits allow. Each user may spend ``DAILY_CREDITS`` a day: a budget
+named per user and day caps what their requests create (``402`` once it is spent) — across
+every worker process when the client's pacing uses a shared store
+(``AUROUS_PACING_URL=redis://…``). Webhooks are received by the verifying receiver of
 ``webhook_receiver.py``, mounted under ``/webhooks``.
 
 Try it against the built-in emulator (no key, no credits)::
@@ -14,7 +17,7 @@ Try it against the built-in emulator (no key, no credits)::
     python examples/fastapi_app.py --port 8000
 
     curl -X POST localhost:8000/images -H 'content-type: application/json' \\
-         -d '{"prompt": "a lighthouse at dusk"}'
+         -H 'x-user-id: 42' -d '{"prompt": "a lighthouse at dusk"}'
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import argparse
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import date
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -35,6 +39,9 @@ from aurous.types import ImageSize
 
 sys.path.insert(0, str(Path(__file__).parent))
 from webhook_receiver import create_app as create_receiver
+
+DAILY_CREDITS = 50.0
+"""What one user may spend a day."""
 
 
 class ImageRequest(BaseModel):
@@ -49,13 +56,18 @@ class ImageResult(BaseModel):
     status: str
     outputs: list[str]
     credits: float | None
+    credits_left_today: float
     request_id: str | None
 
 
 def create_app(
-    client: aurous.AsyncClient | None = None, *, webhook_secret: str | None = None
+    client: aurous.AsyncClient | None = None,
+    *,
+    webhook_secret: str | None = None,
+    daily_credits: float = DAILY_CREDITS,
 ) -> FastAPI:
-    """The application. ``client`` defaults to an `aurous.AsyncClient` from the environment."""
+    """The application. ``client`` defaults to an `aurous.AsyncClient` from the environment;
+    each user may spend ``daily_credits`` a day."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,13 +82,25 @@ def create_app(
     app.state.webhook_events = receiver.state.event_log
 
     @app.post("/images", response_model=ImageResult)
-    async def create_image(body: ImageRequest, request: Request) -> ImageResult:
+    async def create_image(
+        body: ImageRequest, request: Request, x_user_id: str = Header(default="anonymous")
+    ) -> ImageResult:
+        # A real app takes the user from its authentication; a header keeps the example short.
         shared: aurous.AsyncClient = request.app.state.aurous
+        # One budget per user and day, whichever request (or worker) spends it: a name is one
+        # budget in the process, and in the fleet when pacing uses a shared store. The copy
+        # shares the client's pool and pacing, and tags the user's calls (budget entries, logs).
+        budget = aurous.Budget(daily_credits, name=f"user:{x_user_id}:{date.today()}")
+        mine = shared.with_options(budget=budget, tags={"user": x_user_id})
         try:
             # Typed arguments, checked by mypy; ``size=None`` is not sent (the API's default).
-            generation = await shared.images.create_and_wait(
+            generation = await mine.images.create_and_wait(
                 prompt=body.prompt, size=body.size, raise_on_failure=True, timeout=120
             )
+        except aurous.BudgetExceededError as exc:
+            # Nothing was sent: the user's budget for today is spent (or held by their requests
+            # in flight).
+            raise HTTPException(status_code=402, detail=str(exc)) from exc
         except aurous.GenerationFailedError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         except aurous.WaitTimeoutError as exc:
@@ -96,6 +120,8 @@ def create_app(
             status=generation.status,
             outputs=generation.outputs,
             credits=cost,
+            # On a shared store this reads it: a blocking round trip of about a millisecond.
+            credits_left_today=budget.remaining,
             request_id=generation._request_id,
         )
 

@@ -13,7 +13,9 @@ import importlib.util
 import socket
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -175,5 +177,34 @@ def test_the_app_passes_typed_arguments_and_a_missing_size_is_not_sent() -> None
         assert (sized.status_code, plain.status_code) == (200, 200), (sized.text, plain.text)
         assert emu.generation(sized.json()["id"]).size_preset == "2k_16_9"
         assert emu.generation(plain.json()["id"]).size_preset == "2k_1_1"  # the API's default
+    finally:
+        emu.close()
+
+
+def test_each_user_has_a_daily_budget() -> None:
+    from fastapi.testclient import TestClient
+
+    emu = Emulator(instant=True)
+    user, other = f"user-{uuid.uuid4().hex[:8]}", f"user-{uuid.uuid4().hex[:8]}"
+    try:
+        app = _load().create_app(emu.async_client(), daily_credits=3)
+        with TestClient(app) as http:
+            spent = [
+                http.post("/images", json={"prompt": f"take {n}"}, headers={"x-user-id": user})
+                for n in range(3)
+            ]
+            refused = http.post("/images", json={"prompt": "one more"}, headers={"x-user-id": user})
+            theirs = http.post("/images", json={"prompt": "mine"}, headers={"x-user-id": other})
+        assert [r.status_code for r in spent] == [200, 200, 200], [r.text for r in spent]
+        assert [r.json()["credits_left_today"] for r in spent] == [2, 1, 0]
+        assert refused.status_code == 402
+        assert f"budget 'user:{user}:" in refused.json()["detail"]
+        assert theirs.status_code == 200
+        assert theirs.json()["credits_left_today"] == 2
+        # The refused create never reached the API.
+        assert len(emu.team.generations) == 4
+        today = aurous.Budget(3, name=f"user:{user}:{date.today()}")
+        assert today.spent == 3
+        assert {e.tags["user"] for e in today.entries} == {user}
     finally:
         emu.close()

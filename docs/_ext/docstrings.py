@@ -75,6 +75,8 @@ PARAMETERS: dict[str, str] = {
     "median of the last 7 days, else the documented low end for images).",
     "use_rate_card": "Price from the rate card where it is exact; ``False`` asks the estimate "
     "endpoint for every distinct price class.",
+    "check_remote": "Also send each distinct request to the estimate endpoint (free), which "
+    "refuses what ``create`` would refuse; all refused requests are reported.",
     # lists
     "limit": "Page size (1–100; the API's default when left out).",
     "starting_after": "A row id: list the rows after it (older ones).",

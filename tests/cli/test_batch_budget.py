@@ -80,6 +80,8 @@ def test_dry_run_json_is_the_estimate(inproc: Runner, served: Served, tmp_path: 
         "max_credits": None,
         "fits_max_credits": True,
         "within_max_credits": 5,
+        "remote": False,
+        "unchecked": 0,
     }
     assert served.emulator.team.generations == {}
 

@@ -39,7 +39,7 @@ from .._steps import Blocking, Callback
 from ..types import Generation
 from ._budget import Ledger
 from ._item import Job, Outcome, item_steps
-from ._manifest import Entry, Manifest, request_hash
+from ._manifest import Entry, Manifest
 from ._pricing import PriceBook, amount_of, credits_text
 from ._requests import create_call, normalise
 from ._runtime import (
@@ -263,15 +263,14 @@ class _Engine:
             return _GO
         if self.running:
             return _WAIT  # their holds may yet be released: decide when they end
-        spent = ledger.total - ledger.amounts.get(job.index, Decimal(0))
-        self._not_started(job, self._over_budget(job, job.price, spent))
+        self._not_started(job, self._over_budget(job, job.price, ledger.others(job.index)))
         return _DONE
 
     def _spawn(self, job: Job) -> Spawn:
         manifest = self.manifest
         if job.generation is None:
             if job.price is not None:
-                self.ledger.set(job.index, job.price)
+                self.ledger.reserve(job.index, job.price)
             entry = manifest.entries.get(job.index) if manifest is not None else None
             if manifest is not None and (entry is None or not entry.started):
                 manifest.record_start(job.index, job.digest, job.key, job.price)
@@ -299,7 +298,11 @@ class _Engine:
         outcome: Outcome = event.value
         self.ledger.finished(job.index, job.price, outcome.generation, outcome.error)
         error = outcome.error
-        refused = outcome.generation is None and isinstance(error, InsufficientBalanceError)
+        # Refused before anything was made: the balance ran out (a 402), or the client copy's
+        # budget would have been exceeded (nothing was sent).
+        refused = outcome.generation is None and isinstance(
+            error, (InsufficientBalanceError, BudgetExceededError)
+        )
         if isinstance(error, InsufficientBalanceError) and refused and self.stopped is None:
             self.stopped = (job.index, error)
         result = BatchResult(
@@ -385,7 +388,7 @@ def batch_engine(
     """The whole batch, as orders for a runtime (`_runtime`)."""
     manifest: Manifest | None = None
     if plan.manifest is not None:
-        manifest = yield Blocking(Manifest.open, (plan.manifest,))
+        manifest = yield Blocking(Manifest.open, (plan.manifest, plan.media), Manifest.close)
     try:
         results = yield from _Engine(client, plan, notify, manifest).run()
         if manifest is not None:
@@ -404,7 +407,8 @@ def _prepare(index: int, raw: Any, manifest: Manifest | None, plan: BatchPlan) -
     """The job for request ``index``, or its result when there is nothing to run."""
     request = normalise(index, raw)
     try:
-        digest = request_hash(request)
+        # The media is part of the hash: a manifest of the other media matches no item.
+        digest = manifest.digest(request) if manifest is not None else ""
     except (TypeError, ValueError):
         # Not JSON (a set, a lone surrogate): the check of the call below refuses it as this
         # item's error, naming the parameter, instead of failing the whole batch here.
@@ -420,7 +424,7 @@ def _prepare(index: int, raw: Any, manifest: Manifest | None, plan: BatchPlan) -
         error = AurousError(f"batch request #{index} is invalid: {exc}")
         error.__cause__ = exc
         return BatchResult(index, request, key, error=error)
-    generation = entry.parsed_generation() if entry is not None else None
+    generation = entry.generation if entry is not None else None
     if entry is not None and entry.finished and generation is not None:
         if not generation.is_succeeded:
             error = GenerationFailedError(generation=generation)

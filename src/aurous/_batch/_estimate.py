@@ -15,15 +15,16 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._errors import APIStatusError
+from .._errors import APIStatusError, RateLimitError
 from .._pagination import page_request
-from .._requests import request
+from .._requests import check_image_body, check_video_body, estimate_call, request
 from .._steps import Steps
 from .._types import RequestOptions
 from .._wait import BACKOFF_FACTOR, check_wait_args
 from ..pagination import TokenPage
 from ..types import Balance, Estimate, UsageBucket
 from ..types.batch import BatchEstimate, BatchLimits
+from ._files import RequestFileError, RequestList
 from ._manifest import request_hash
 from ._pricing import PriceBook, amount_of, decimal
 from ._requests import Media, normalise, prepared_call
@@ -94,19 +95,118 @@ def duration_lower_bound(
     return max(creates, slots, polling)
 
 
+_MAX_REPORTED = 20
+"""Bad requests named in an error at most (``read_requests``' default); the rest are counted."""
+_FREE_TEXT = frozenset({"prompt", "negative_prompt", "seed", "idempotency_key"})
+"""Fields the local checks settle whole (lengths, ranges): requests that differ only in them
+have the same *shape* for the API, which one estimate call checks for all of them."""
+
+
 def _checked(media: Media, requests: Iterable[Any]) -> list[dict[str, Any]]:
-    """Every request normalised and checked as its create would be; the first bad one raises."""
+    """Every request normalised and checked as its create would be; all bad ones are reported
+    together (`_invalid`), before anything is sent."""
     checked: list[dict[str, Any]] = []
+    problems: list[tuple[int, Exception]] = []
     for index, raw in enumerate(requests):
-        request_ = normalise(index, raw)
+        try:
+            request_ = normalise(index, raw)
+        except TypeError as exc:
+            problems.append((index, exc))
+            continue
         try:
             prepared_call(media, request_)
-        except TypeError as exc:
-            raise TypeError(f"batch request #{index}: {exc}") from None
-        except ValueError as exc:
-            raise ValueError(f"batch request #{index}: {exc}") from None
+        except (TypeError, ValueError) as exc:
+            problems.append((index, type(exc)(f"batch request #{index}: {exc}")))
+            continue
         checked.append(request_)
+    if problems:
+        raise _invalid(requests, problems)
     return checked
+
+
+def _invalid(requests: Iterable[Any], problems: list[tuple[int, Exception]]) -> Exception:
+    """One error naming every bad request: a `RequestFileError` with the file's line numbers
+    for requests read by ``read_requests``, else the first problem's type, listing them all."""
+    if isinstance(requests, RequestList):
+        lines = requests.lines
+        errors = [
+            (lines[index] if index < len(lines) else 0, _bare(index, exc))
+            for index, exc in problems[:_MAX_REPORTED]
+        ]
+        return RequestFileError(requests.path or "<requests>", errors, len(problems))
+    first = problems[0][1]
+    if len(problems) == 1:
+        return first
+    shown = "\n".join(f"  {exc}" for _, exc in problems[:_MAX_REPORTED])
+    more = len(problems) - _MAX_REPORTED
+    tail = f"\n  … and {more} more" if more > 0 else ""
+    return type(first)(f"{len(problems)} bad batch requests:\n{shown}{tail}")
+
+
+def _bare(index: int, exc: Exception) -> str:
+    """``exc``'s message without the ``batch request #N`` its line number replaces."""
+    text = str(exc)
+    for prefix in (f"batch request #{index}: ", f"batch request #{index} "):
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def _shape(request_: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in request_.items() if k not in _FREE_TEXT}
+    try:
+        return request_hash(body)
+    except TypeError:
+        return repr(sorted(body.items(), key=lambda item: item[0]))
+
+
+_REFUSALS = frozenset({400, 404, 409, 422})
+"""Statuses by which the estimate endpoint refuses a request's parameters."""
+
+
+def _refusal(error: APIStatusError) -> str:
+    where = f", {error.param}" if error.param else ""
+    code = f" ({error.code}{where})" if error.code else ""
+    return f"the API refuses it{code}: {error.message}"
+
+
+def _check_remote(
+    media: Media, requests: Iterable[Any], checked: list[dict[str, Any]], book: PriceBook
+) -> Steps[None]:
+    """Send each distinct request shape to the estimate endpoint, which validates as the create
+    does (LoRAs, characters, files, sizes the SDK does not know…) and bills nothing; every
+    request of a refused shape is reported, all together. Its prices serve the preview."""
+    route, check = (
+        ("/v1/videos/estimate", check_video_body)
+        if media == "video"
+        else ("/v1/images/estimate", check_image_body)
+    )
+    shapes: dict[str, list[int]] = {}
+    for index, request_ in enumerate(checked):
+        shapes.setdefault(_shape(request_), []).append(index)
+    problems: list[tuple[int, Exception]] = []
+    for indices in shapes.values():
+        first = checked[indices[0]]
+        call = estimate_call(
+            route, {k: v for k, v in first.items() if k != "idempotency_key"}, check
+        )
+        call.max_rate_limit_wait = math.inf  # a preview of a batch waits as patiently as one
+        try:
+            estimate: Estimate = yield from call
+        except APIStatusError as error:
+            if isinstance(error, RateLimitError) or error.status_code not in _REFUSALS:
+                raise  # not about the request (a key without access, an outage): no verdict
+            problems += [
+                (index, ValueError(f"batch request #{index}: {_refusal(error)}"))
+                for index in indices
+            ]
+            continue
+        finally:
+            book.estimate_calls += 1
+        book.prices.setdefault(book.key(first), estimate)
+    if problems:
+        problems.sort(key=lambda problem: problem[0])
+        raise _invalid(requests, problems)
 
 
 def _distinct(requests: list[dict[str, Any]]) -> int:
@@ -239,6 +339,7 @@ def estimate_batch_steps(
     max_poll_interval: float,
     generation_seconds: float | None,
     use_rate_card: bool,
+    check_remote: bool = False,
 ) -> Steps[BatchEstimate]:
     """The whole preview (see ``client.images.estimate_batch``)."""
     if isinstance(requests, (str, bytes, Mapping)):
@@ -255,6 +356,8 @@ def estimate_batch_steps(
     checked = _checked(media, requests)
 
     book = PriceBook(media, use_rate_card=use_rate_card)
+    if check_remote:
+        yield from _check_remote(media, requests, checked, book)
     items: list[Estimate] = []
     for index, request_ in enumerate(checked):
         try:

@@ -36,7 +36,7 @@ from typing_extensions import NotRequired, Required
 
 from .._params import ImageCreateArgs, VideoCreateArgs
 from ..types.batch import BatchResult
-from ._requests import Media, prepared_call
+from ._requests import Media, prepared_call, undocumented_values
 
 __all__ = [
     "RequestFileError",
@@ -143,6 +143,7 @@ def read_requests(
     format: RequestFormat | None = None,
     media: Media = "image",
     max_errors: int = 20,
+    strict: bool = False,
 ) -> RequestList:
     """Read batch requests from a JSONL, CSV or text file, checked for ``media``'s create.
 
@@ -153,6 +154,10 @@ def read_requests(
     their line numbers, before anything is sent; a file that cannot be read raises the usual
     ``OSError``. The result is a list of dicts (``.lines``: the line each request came from) to
     pass to ``batch`` or ``estimate_batch``.
+
+    ``strict=True`` also refuses sizes, resolutions and ratios the API does not document, as
+    ``aurous batch --dry-run`` does: ``create`` sends them (the API may have added values since
+    this SDK was released), and ``estimate_batch(..., check_remote=True)`` asks the API.
 
     >>> requests = aurous.read_requests("prompts.csv")
     >>> results = client.images.batch(requests, manifest="run.jsonl")
@@ -178,6 +183,10 @@ def read_requests(
             prepared_call(media, request)
         except (TypeError, ValueError) as exc:
             collector.add(line, str(exc))
+            continue
+        unknown = undocumented_values(media, request) if strict else []
+        if unknown:
+            collector.add(line, "; ".join(unknown))
             continue
         key = request.get("idempotency_key")
         if isinstance(key, str):
@@ -460,7 +469,9 @@ def write_results(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
+        # A lone surrogate (an answer may carry one) has no UTF-8 form: written as its ``\uXXXX``
+        # escape, which inside a JSON string reads back as the very same text.
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
             if kind == "csv":
                 writer = csv.writer(handle)
                 writer.writerow(RESULT_COLUMNS)

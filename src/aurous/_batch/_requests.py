@@ -6,8 +6,9 @@ accepts is accepted by all three, with the same messages.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from .._call import Call
 from .._requests import (
@@ -17,8 +18,16 @@ from .._requests import (
     video_create_call,
 )
 from ..types import Generation
+from ..types.literals import ImageSize, VideoRatio, VideoResolution
 
-__all__ = ["Media", "create_call", "normalise", "prepared_call"]
+__all__ = [
+    "UNDOCUMENTED",
+    "Media",
+    "create_call",
+    "normalise",
+    "prepared_call",
+    "undocumented_values",
+]
 
 Media = Literal["image", "video"]
 
@@ -62,3 +71,29 @@ def prepared_call(media: Media, request: Mapping[str, Any]) -> Call[Generation]:
     body = {k: v for k, v in request.items() if k != "idempotency_key"}
     key = request.get("idempotency_key") or _CHECK_KEY
     return create_call(media, body, key)
+
+
+UNDOCUMENTED = "is not a value the API documents"
+"""What `undocumented_values` says of a value (a report can tell these problems by it)."""
+
+_DOCUMENTED: dict[Media, dict[str, tuple[str, ...]]] = {
+    "image": {"size": get_args(ImageSize)},
+    "video": {"resolution": get_args(VideoResolution), "ratio": get_args(VideoRatio)},
+}
+
+
+def undocumented_values(media: Media, request: Mapping[str, Any]) -> list[str]:
+    """What ``request`` sets to a value of an enum that the API's spec does not list.
+
+    ``create`` sends such values (the API may have added them since this SDK was released);
+    a dry run names them, since only the API can say whether it accepts them.
+    """
+    found: list[str] = []
+    for name, values in _DOCUMENTED[media].items():
+        value = request.get(name)
+        if not isinstance(value, str) or value in values:
+            continue
+        close = difflib.get_close_matches(value, values, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        found.append(f"{name} {value!r} {UNDOCUMENTED}{hint}; known: {', '.join(values)}")
+    return found

@@ -7,6 +7,7 @@ On a terminal without rich, the first progress display says once how to get live
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import importlib.util
 import json
@@ -16,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from ._chart import Chart, plain_chart, rich_chart
 from ._errors import install_hint
 
 if TYPE_CHECKING:
@@ -179,6 +181,25 @@ class Output:
                 self._stdout_console().print(_rich_table(table))
             else:
                 print(_plain_table(table), file=self.stdout, flush=True)
+
+    def chart(self, chart: Chart) -> None:
+        """A bar chart on stdout (skipped in ``--json`` mode): rich bars on a terminal."""
+        if self.json_mode:
+            return
+        with self._lock:
+            if self._rich_tables:
+                console = self._stdout_console()
+                console.print(rich_chart(chart, console.width))
+            else:
+                print(plain_chart(chart), file=self.stdout, flush=True)
+
+    def csv(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Rows as CSV on stdout, a header first (a command's ``--csv``)."""
+        with self._lock:
+            writer = csv.writer(self.stdout, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(["" if cell is None else cell for cell in row] for row in rows)
+            self.stdout.flush()
 
     # stderr ---------------------------------------------------------------------------------
 

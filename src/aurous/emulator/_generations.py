@@ -237,7 +237,7 @@ def parse_image(ctx: RequestContext) -> ImageSpec:
     body = ctx.json_body()
     prompt = _read_prompt(body, required=True)
     assert prompt is not None
-    negative = read_str(body, "negative_prompt", max_len=4000)
+    negative = read_str(body, "negative_prompt", max_len=4000, reject_blank=True)
     lora_refs = _read_lora_refs(body)
     character_id = body.get("character_id")
     references = read_list(body, "reference_image_urls")

@@ -246,6 +246,7 @@ class GenerationNamespace(Namespace[ModeT]):
         max_poll_interval: float = 15.0,
         generation_seconds: float | None = None,
         use_rate_card: bool = True,
+        check_remote: bool = False,
     ) -> Steps[BatchEstimate]:
         """Price a batch and bound its duration without creating anything.
 
@@ -253,8 +254,17 @@ class GenerationNamespace(Namespace[ModeT]):
         (``items``, input order), ``balance_after`` (available credits minus ``total``),
         ``min_duration`` (a lower bound in seconds from the team's limits), and counts for
         planning (distinct requests, outputs, HTTP requests per generation…). Every request is
-        checked first, as ``create`` would check it: an invalid one raises ValueError/TypeError
-        naming ``batch request #N`` and the parameter, before anything is sent.
+        checked first, as ``create`` would check it, before anything is sent: invalid ones
+        raise ValueError/TypeError naming each ``batch request #N`` and the parameter — or,
+        for requests read by ``aurous.read_requests``, a ``RequestFileError`` with the file's
+        line numbers.
+
+        The local checks cover everything the spec fixes (types, ranges, lengths, exclusive
+        inputs, reference formats); only the API knows its LoRAs, characters and files, and
+        whether it accepts a size this SDK does not know. ``check_remote=True`` sends each
+        distinct request (prompts and seeds aside) to the free estimate endpoint, which
+        validates as ``create`` does: every request it refuses is reported the same way, so a
+        batch that passes will not be refused for its parameters.
 
         Pricing costs few requests, never one per line. An image's price depends only on
         ``count`` and ``enhance_prompt``, so the rate card (``GET /v1/pricing``) gives it. A
@@ -285,6 +295,8 @@ class GenerationNamespace(Namespace[ModeT]):
                 team's median of the last 7 days, else the documented low end for images).
             use_rate_card: Price from the rate card where it is exact; ``False`` asks the estimate
                 endpoint for every distinct price class.
+            check_remote: Also send each distinct request to the estimate endpoint (free), which
+                refuses what ``create`` would refuse; all refused requests are reported.
         """
         # Deferred (down the layers): pricing and the preview load when a batch is estimated,
         # not with ``client.images``.
@@ -301,5 +313,6 @@ class GenerationNamespace(Namespace[ModeT]):
                 max_poll_interval=max_poll_interval,
                 generation_seconds=generation_seconds,
                 use_rate_card=use_rate_card,
+                check_remote=check_remote,
             )
         )

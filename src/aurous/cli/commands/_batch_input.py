@@ -69,15 +69,21 @@ def load(args: argparse.Namespace) -> Requests:
     """Read, default and check the requests of ``args.file``; `BadLines` or `UsageError`."""
     media: Media = "video" if args.video else "image"
     values = defaults(args, media)  # options that do not fit: before stdin is read
+    # A dry run also names values the API does not document, unless the API is asked.
+    strict = bool(getattr(args, "dry_run", False) and not getattr(args, "check_remote", False))
     name, text = _source(args.file)
     kind: RequestFormat | None = args.format or ("text" if args.file == "-" else None)
     try:
         if text is not None:
             stream = io.StringIO(text)
             stream.name = name
-            read = read_requests(stream, format=kind, media=media, max_errors=MAX_ERRORS)
+            read = read_requests(
+                stream, format=kind, media=media, max_errors=MAX_ERRORS, strict=strict
+            )
         else:
-            read = read_requests(name, format=kind, media=media, max_errors=MAX_ERRORS)
+            read = read_requests(
+                name, format=kind, media=media, max_errors=MAX_ERRORS, strict=strict
+            )
     except RequestFileError as exc:
         raise _with_json_lines(name, text, kind, exc.errors, exc.count) from None
     except FileNotFoundError:

@@ -15,7 +15,15 @@ from .._output import Column, Table
 if TYPE_CHECKING:
     from ... import BatchEstimate, BatchResult
 
-__all__ = ["Check", "Summary", "not_started_reason", "preview", "result_json", "summary"]
+__all__ = [
+    "Check",
+    "Summary",
+    "not_started_reason",
+    "preview",
+    "result_json",
+    "spent_line",
+    "summary",
+]
 
 Reason = Literal["budget", "balance", "other"]
 
@@ -249,6 +257,16 @@ def summary(ctx: Context, results: list[BatchResult], *, budgeted: bool) -> Summ
             failures.add(result.index, prompt, _describe_error(result))
         ctx.out.table(failures)
     return counts
+
+
+def spent_line(counts: Summary) -> str:
+    """What the run spent, in one line (after the summary)."""
+    text = f"Spent: {_format.amount(counts.credits)} this run"
+    if counts.skipped:
+        text += f" ({_format.amount(counts.credits_all_runs)} over all runs of the manifest)"
+    if counts.failed:
+        text += "; failed generations are not charged"
+    return text + "."
 
 
 def _describe_error(result: BatchResult) -> str:

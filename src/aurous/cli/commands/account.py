@@ -6,9 +6,10 @@ import argparse
 import datetime as dt
 from typing import Any, get_args
 
-from ...types import UsageBucket
+from ...types import UsageBucket, UsageEvent, UsageMetrics
 from ...types.literals import UsageBucketWidth, UsageGroupBy
 from .. import _format
+from .._chart import Chart
 from .._context import Context
 from .._durations import parse_duration
 from .._errors import UsageError
@@ -43,9 +44,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "usage",
         parents=[common],
-        help="show usage over a recent period",
-        description="Usage in time buckets since a relative time (30m, 12h, 7d, 2w); "
-        "empty buckets are left out.",
+        help="chart the credits used over a recent period",
+        description="Credits used per time bucket since a relative time (30m, 12h, 7d, 2w), "
+        "drawn as a bar chart (split by --group-by), then the totals; empty buckets are left "
+        "out. --json prints the buckets as the API returns them, --csv one row per bucket and "
+        "group.",
     )
     p.add_argument(
         "--since",
@@ -67,6 +70,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--events", action="store_true", help="list one row per generation instead of buckets"
+    )
+    p.add_argument(
+        "--csv",
+        action="store_true",
+        help="print the raw rows as CSV (one per bucket and group, or per event with --events)",
     )
     p.add_argument(
         "--limit",
@@ -194,61 +202,97 @@ def _group_label(key: dict[str, Any]) -> str:
     return ", ".join(f"{name}={value}" for name, value in key.items()) or "-"
 
 
+_METRICS = (
+    ("requests", "request_count"),
+    ("succeeded", "successful_count"),
+    ("failed", "failed_count"),
+    ("cancelled", "cancelled_count"),
+    ("credits", "credits_used"),
+    ("images", "image_count"),
+    ("video s", "video_seconds"),
+)
+
+
 def run_usage(ctx: Context, args: argparse.Namespace) -> int:
-    """Usage buckets (or usage events) since ``--since``."""
+    """Credits per bucket as a bar chart, then the totals (or usage events) since ``--since``."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = now - args.since
+    if args.csv and args.json:
+        raise UsageError("--csv and --json each print the raw rows: choose one")
     client = ctx.client()
     if args.events:
-        return _usage_events(ctx, client, start, args.limit)
+        return _usage_events(ctx, client, start, args.limit, args.csv)
     if args.group_by and len(args.group_by) > 2:
         raise UsageError("--group-by can be given at most twice")
     width: UsageBucketWidth = args.bucket or default_bucket_width(args.since)
     buckets: list[UsageBucket] = list(
         client.usage.list(start_time=start, bucket_width=width, group_by=args.group_by, limit=100)
     )
-    grouped = bool(args.group_by)
-    columns = [Column("bucket start")]
-    if grouped:
-        columns.append(Column("group"))
-    columns += [
-        Column(name, numeric=True)
-        for name in ("requests", "succeeded", "failed", "cancelled", "credits", "images", "video s")
-    ]
-    table = Table(f"Usage since {_format.timestamp(start)} ({width} buckets)", columns)
-    totals = [0.0] * 7
-    for bucket in buckets:
-        for group in bucket.groups:
-            m = group.metrics
-            values = [
-                m.request_count,
-                m.successful_count,
-                m.failed_count,
-                m.cancelled_count,
-                m.credits_used,
-                m.image_count,
-                m.video_seconds,
-            ]
-            totals = [t + float(v) for t, v in zip(totals, values, strict=True)]
-            label = [_group_label(group.key)] if grouped else []
-            table.add(
-                _format.timestamp(bucket.bucket_start), *label, *(_format.number(v) for v in values)
-            )
-    if table.rows:
-        table.add("total", *([""] if grouped else []), *(_format.number(t) for t in totals))
-        ctx.out.table(table)
-    else:
-        ctx.out.info(f"No usage since {_format.timestamp(start)}.")
+    if args.csv:
+        _usage_csv(ctx, buckets, args.group_by or [])
+        return 0
     ctx.out.json([bucket.to_dict() for bucket in buckets])
+    ordered = sorted(buckets, key=lambda bucket: bucket.bucket_start)  # oldest bar on top
+    rows = [(bucket, group) for bucket in ordered for group in bucket.groups]
+    if not rows:
+        ctx.out.info(f"No usage since {_format.timestamp(start)}.")
+        return 0
+    grouped = bool(args.group_by)
+    chart = Chart(f"Credits used since {_format.timestamp(start)} ({width} buckets)", "credits")
+    for bucket, group in rows:
+        label = _group_label(group.key) if grouped else ""
+        chart.add(_format.timestamp(bucket.bucket_start), label, float(group.metrics.credits_used))
+    ctx.out.chart(chart)
+    table = Table(
+        "Totals",
+        [Column("group" if grouped else ""), *(Column(n, numeric=True) for n, _ in _METRICS)],
+    )
+    by_group: dict[str, list[float]] = {}
+    for _, group in rows:
+        values = [float(getattr(group.metrics, field)) for _, field in _METRICS]
+        label = _group_label(group.key) if grouped else "total"
+        current = by_group.setdefault(label, [0.0] * len(_METRICS))
+        by_group[label] = [a + b for a, b in zip(current, values, strict=True)]
+    if grouped:
+        for label, values in by_group.items():
+            table.add(label, *(_format.number(v) for v in values))
+        overall = [sum(column) for column in zip(*by_group.values(), strict=True)]
+    else:
+        overall = by_group["total"]
+    table.add("total", *(_format.number(v) for v in overall))
+    ctx.out.table(table)
     return 0
 
 
-def _usage_events(ctx: Context, client: Any, start: dt.datetime, limit: int) -> int:
+def _usage_csv(ctx: Context, buckets: list[UsageBucket], group_by: list[str]) -> None:
+    """One CSV row per bucket and group: its start and end, its group values, its metrics."""
+    fields = list(UsageMetrics.model_fields)
+    rows = [
+        [
+            bucket.bucket_start.isoformat(),
+            bucket.bucket_end.isoformat(),
+            *(group.key.get(name) for name in group_by),
+            *(getattr(group.metrics, field) for field in fields),
+        ]
+        for bucket in buckets
+        for group in bucket.groups
+    ]
+    ctx.out.csv(["bucket_start", "bucket_end", *group_by, *fields], rows)
+
+
+def _usage_events(
+    ctx: Context, client: Any, start: dt.datetime, limit: int, as_csv: bool = False
+) -> int:
     events = []
     for event in client.usage.list_events(start_time=start, limit=min(limit, 500)):
         events.append(event)
         if len(events) >= limit:
             break
+    if as_csv:
+        fields = list(UsageEvent.model_fields)
+        rows = [[_csv_cell(getattr(event, field)) for field in fields] for event in events]
+        ctx.out.csv(fields, rows)
+        return 0
     table = Table(
         f"Usage events since {_format.timestamp(start)}",
         [
@@ -275,3 +319,7 @@ def _usage_events(ctx: Context, client: Any, start: dt.datetime, limit: int) -> 
         ctx.out.info(f"No usage since {_format.timestamp(start)}.")
     ctx.out.json([event.to_dict() for event in events])
     return 0
+
+
+def _csv_cell(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value

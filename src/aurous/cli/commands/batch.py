@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._batch._files import _result_format, write_results
+from ..._batch._files import RequestFileError, RequestList, _result_format, write_results
+from ..._batch._requests import UNDOCUMENTED
 from .._context import Context
 from .._errors import EXIT_USAGE, CommandFailed, UsageError
 from .._parser import bounded_int
@@ -37,9 +38,14 @@ unless --format says otherwise. Every line is checked before anything is sent: b
 listed with their numbers (exit code 2).
 
 --dry-run prices the batch and bounds its duration without creating anything (exit code 3 if
-the balance or --max-credits does not cover it). --max-credits caps what the batch spends:
-requests beyond it are not started, and running the same command again with a larger cap and
-the same --manifest starts them. With --manifest the run is resumable: after Ctrl-C or a crash,
+the balance or --max-credits does not cover it). It checks every line as the create would
+(exit code 2 for bad lines) and names sizes, resolutions and ratios the API does not document;
+with --check-remote it also sends each distinct request to the free estimate endpoint, which
+refuses what the create would (unknown LoRAs, characters or files, values the API does not
+take), so a dry run that says OK means the run will not be refused for its parameters.
+
+--max-credits caps what the batch spends: requests beyond it are not started, and running the
+same command again with a larger cap and the same --manifest starts them. With --manifest the run is resumable: after Ctrl-C or a crash,
 run the same command again; finished items are skipped and interrupted ones resume without
 being billed twice. Exit code 0 when every request succeeded, 1 when some failed or were not
 started.
@@ -117,6 +123,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="check the file and show the price, the balance after and the minimum duration; "
         "create nothing",
     )
+    p.add_argument(
+        "--check-remote",
+        action="store_true",
+        help="with --dry-run: have the API check each distinct request (the free estimate "
+        "endpoint; paced like any request)",
+    )
 
 
 def _add_defaults(p: argparse.ArgumentParser) -> None:
@@ -170,6 +182,8 @@ def run_batch(ctx: Context, args: argparse.Namespace) -> int:
     """Check everything the command line names, then preview or run the batch."""
     check_name(args, None)  # a bad template is reported before the file is read
     _check_results_path(args.results)
+    if args.check_remote and not args.dry_run:
+        raise UsageError("--check-remote checks a batch before it runs: use it with --dry-run")
     try:
         requests = load(args)
     except BadLines as exc:
@@ -187,6 +201,8 @@ def _bad_lines(ctx: Context, exc: BadLines) -> int:
         ctx.out.error(f"{exc.path}:{line}: {message}" if line else f"{exc.path}: {message}")
     if exc.count > len(exc.errors):
         ctx.out.error(f"… and {exc.count - len(exc.errors)} more")
+    if any(UNDOCUMENTED in message for _, message in exc.errors):
+        ctx.out.error(_UNDOCUMENTED_HINT)
     ctx.out.json(
         {
             "error": {
@@ -206,19 +222,59 @@ def _namespace(ctx: Context, requests: Requests) -> Any:
     return client.videos if requests.media == "video" else client.images
 
 
+_UNDOCUMENTED_HINT = (
+    "The API refuses values it does not know. If it has added these since this version of "
+    "aurous, 'aurous batch --dry-run --check-remote' asks it."
+)
+_SERVER_SIDE = (
+    "lora_id",
+    "loras",
+    "video_lora_id",
+    "character_id",
+    "reference_image_urls",
+    "first_frame_url",
+    "last_frame_url",
+)
+"""Fields naming things only the API can check: LoRAs, characters, files and image URLs."""
+
+
 def _dry_run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
     first, longest = poll_intervals(ctx, args)
-    estimate = _namespace(ctx, requests).estimate_batch(
-        requests.items,
-        concurrency=args.concurrency,
-        download=not args.no_download,
-        poll_interval=first,
-        max_poll_interval=longest,
-    )
+    listed = RequestList(requests.items, lines=requests.lines, path=requests.path)
+    try:
+        estimate = _namespace(ctx, requests).estimate_batch(
+            listed,
+            concurrency=args.concurrency,
+            download=not args.no_download,
+            poll_interval=first,
+            max_poll_interval=longest,
+            check_remote=args.check_remote,
+        )
+    except RequestFileError as exc:
+        return _bad_lines(ctx, BadLines(exc.path, exc.errors, exc.count))
     check = report.preview(ctx, estimate, args.max_credits)
-    ctx.out.json({**estimate.to_dict(), "check": check.to_dict()})
+    unchecked = 0 if args.check_remote else _server_side(requests)
+    ctx.out.json(
+        {
+            **estimate.to_dict(),
+            "check": {**check.to_dict(), "remote": args.check_remote, "unchecked": unchecked},
+        }
+    )
     if check.ok:
-        ctx.out.info(f"OK: {requests.path} is valid and the batch can run whole.")
+        if args.check_remote:
+            ctx.out.info(
+                f"OK: {requests.path} is valid (the API accepted every distinct request) and the "
+                "batch can run whole."
+            )
+        elif unchecked:
+            ctx.out.info(
+                f"OK: {requests.path} passes every local check and the batch can run whole; "
+                f"{unchecked} of {len(requests.items)} requests name LoRAs, characters, files or "
+                "image URLs only the API can check: add --check-remote to have it check them "
+                "(free)."
+            )
+        else:
+            ctx.out.info(f"OK: {requests.path} is valid and the batch can run whole.")
         return 0
     if not check.fits_max_credits:
         ctx.out.warn(
@@ -233,6 +289,11 @@ def _dry_run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
             "run with --max-credits."
         )
     return EXIT_OVER_BUDGET
+
+
+def _server_side(requests: Requests) -> int:
+    """Requests naming something only the API can check (a LoRA, a character, a file…)."""
+    return sum(1 for item in requests.items if any(item.get(name) for name in _SERVER_SIDE))
 
 
 def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
@@ -277,6 +338,7 @@ def _run(ctx: Context, args: argparse.Namespace, requests: Requests) -> int:
         written = write_results(results, args.results)
         ctx.out.info(f"Results: {written}")
     counts = report.summary(ctx, results, budgeted=args.max_credits is not None)
+    ctx.out.info(report.spent_line(counts))
     ctx.out.json(
         {
             "summary": counts.to_dict(),

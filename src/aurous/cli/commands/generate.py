@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from ...types import Generation
 from ...types.literals import ImageSize, VideoRatio, VideoResolution
@@ -13,9 +13,13 @@ from .. import _format
 from .._context import Context
 from .._errors import UsageError
 from .._parser import bounded_int
+from .._timings import add_timings_option, show_timings, start_timings, with_timings
 from ._shared import add_wait_options, download, ensure_succeeded, resolve_input, wait_for
 
-__all__ = ["image_params", "lora_params", "register"]
+if TYPE_CHECKING:
+    from ..._timings import Timings
+
+__all__ = ["image_params", "lora_params", "register", "spent_line"]
 
 IMAGE_SIZES = get_args(ImageSize)
 VIDEO_RESOLUTIONS = get_args(VideoResolution)
@@ -124,6 +128,7 @@ def _register_generate(sub: Any, common: argparse.ArgumentParser) -> None:
         "--no-wait", action="store_true", help="print the generation id and exit without waiting"
     )
     add_wait_options(parser)
+    add_timings_option(parser)
     parser.set_defaults(handler=run_generate)
 
 
@@ -175,6 +180,7 @@ def _register_video(sub: Any, common: argparse.ArgumentParser) -> None:
         "--no-wait", action="store_true", help="print the generation id and exit without waiting"
     )
     add_wait_options(parser)
+    add_timings_option(parser)
     parser.set_defaults(handler=run_video)
 
 
@@ -184,7 +190,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     _register_video(sub, common)
 
 
-def _finish(ctx: Context, args: argparse.Namespace, created: Generation) -> int:
+def _finish(
+    ctx: Context, args: argparse.Namespace, created: Generation, timings: Timings | None
+) -> int:
     """Report the created row, then (unless ``--no-wait``) wait, download and summarise."""
     out = ctx.out
     started = time.monotonic()
@@ -195,9 +203,13 @@ def _finish(ctx: Context, args: argparse.Namespace, created: Generation) -> int:
     )
     if args.no_wait:
         out.result(created.id)
-        out.json({"generation": created.to_dict(), "request_id": request_id})
+        out.json(with_timings({"generation": created.to_dict(), "request_id": request_id}, timings))
+        show_timings(out, timings)
         return 0
     final = wait_for(ctx, args, created)
+    if not final.is_succeeded:
+        out.info(spent_line(created, final))
+        show_timings(out, timings)
     ensure_succeeded(final)
     paths = download(ctx, final, args.out)
     for path in paths:
@@ -208,27 +220,44 @@ def _finish(ctx: Context, args: argparse.Namespace, created: Generation) -> int:
         f"Done in {took}: {len(paths)} {noun} in {Path(args.out)}"
         f" · cost {_format.cost(final.cost)} · request id {request_id}"
     )
+    out.info(spent_line(created, final))
     out.json(
-        {
-            "generation": final.to_dict(),
-            "paths": [str(path) for path in paths],
-            "cost": final.cost.to_dict() if final.cost is not None else None,
-            "request_id": request_id,
-        }
+        with_timings(
+            {
+                "generation": final.to_dict(),
+                "paths": [str(path) for path in paths],
+                "cost": final.cost.to_dict() if final.cost is not None else None,
+                "spent": final.cost.amount if final.cost is not None else None,
+                "request_id": request_id,
+            },
+            timings,
+        )
     )
+    show_timings(out, timings)
     return 0
+
+
+def spent_line(created: Generation, final: Generation) -> str:
+    """What a generation cost, once it ended: its charge, or the hold given back."""
+    unit = final.cost.currency if final.cost is not None else None
+    if final.is_succeeded:
+        return f"Spent: {_format.amount(final.cost.amount if final.cost else None, unit)}."
+    held = created.cost.amount if created.cost is not None else None
+    given_back = f"; its hold of {_format.amount(held, unit)} was released" if held else ""
+    return f"Spent: {_format.amount(0, unit)} (the generation ended {final.status}{given_back})."
 
 
 def run_generate(ctx: Context, args: argparse.Namespace) -> int:
     """Create an image generation, wait for it and download the images."""
     params = image_params(args)
+    timings = start_timings(ctx, args)  # before any upload: it is the command's time too
     if args.reference:
         params["reference_image_urls"] = [
             resolve_input(ctx, ref, purpose="reference", option="--reference")
             for ref in args.reference
         ]
     created = ctx.client().images.create(**params)
-    return _finish(ctx, args, created)
+    return _finish(ctx, args, created, timings)
 
 
 def run_video(ctx: Context, args: argparse.Namespace) -> int:
@@ -246,6 +275,7 @@ def run_video(ctx: Context, args: argparse.Namespace) -> int:
         "seed": args.seed,
         "camera_fixed": args.camera_fixed,
     }
+    timings = start_timings(ctx, args)
     if args.first_frame is not None:
         params["first_frame_url"] = resolve_input(
             ctx, args.first_frame, purpose="first_frame", option="--first-frame"
@@ -256,4 +286,4 @@ def run_video(ctx: Context, args: argparse.Namespace) -> int:
         )
     body = {key: value for key, value in params.items() if value is not None}
     created = ctx.client().videos.create(**body)
-    return _finish(ctx, args, created)
+    return _finish(ctx, args, created, timings)
