@@ -73,7 +73,9 @@ class _Counting(httpx.AsyncHTTPTransport):
         return response
 
 
-async def _work(base_url: str, key: str, callers: int, pacing: str, start_at: float) -> dict[str, Any]:
+async def _work(
+    base_url: str, key: str, callers: int, pacing: str, start_at: float
+) -> dict[str, Any]:
     transport = _Counting()
     http = httpx.AsyncClient(transport=transport, timeout=60)
     use: bool | str = True if pacing == "local" else pacing

@@ -35,7 +35,7 @@ from aurous._store._file import FileBackend
 from aurous._store._shared import SharedStore
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import redis_server  # noqa: E402 - a sibling script
+from fleet import redis_server
 
 
 def _gate() -> Gate:
@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
             times = sorted(run())
             p50 = times[len(times) // 2] * 1e6
             p95 = times[int(len(times) * 0.95)] * 1e6
-            print(f"| {label} | {p50:.0f} µs | {p95:.0f} µs | {statistics.fmean(times) * 1e6:.0f} µs |")
+            print(
+                f"| {label} | {p50:.0f} µs | {p95:.0f} µs | {statistics.fmean(times) * 1e6:.0f} µs |"
+            )
     return 0
 
 

@@ -33,13 +33,14 @@ API_REFERENCE = Path(__file__).resolve().parents[1] / "api.md"
 # do no I/O at all), so no operation names them. Keyed by method name, in any namespace.
 HELPERS: dict[str, str] = {
     "wait": "polls the retrieve operation until the generation is terminal",
+    "watch": "polls the retrieve operation and yields each new state",
     "create_and_wait": "the create operation, then wait",
     "batch": "creates, waits for and downloads many generations",
     "estimate_batch": "prices many requests with the estimate operation",
 }
 # Namespaces with no endpoint at all.
 HELPER_NAMESPACES: dict[str, str] = {
-    "webhooks": "verifies and parses webhook deliveries locally, without I/O",
+    "webhooks": "verifies deliveries and hands their generations to the client's waits",
 }
 
 # Operations served on an origin of their own (the path item has its own `servers`): the URL is

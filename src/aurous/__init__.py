@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from . import types, webhooks
     from ._aiohttp import DefaultAioHttpClient
     from ._batch._files import RequestFileError, read_requests, read_results, write_results
+    from ._budget import Budget, BudgetEntry
     from ._client import AsyncClient, Client
     from ._errors import (
         APIConnectionError,
@@ -55,6 +56,8 @@ __all__ = [
     "BatchEstimate",
     "BatchProgress",
     "BatchResult",
+    "Budget",
+    "BudgetEntry",
     "BudgetExceededError",
     "Client",
     "DefaultAioHttpClient",
@@ -109,6 +112,8 @@ _ERRORS = (
 _SOURCES: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "._errors"),
     "AsyncClient": "._client",
+    "Budget": "._budget",
+    "BudgetEntry": "._budget",
     "Client": "._client",
     "DefaultAioHttpClient": "._aiohttp",
     "RequestFileError": "._batch._files",

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 from typing_extensions import Self, TypedDict, Unpack
 
+from ._budget import Budget, Spending, check_tags
 from ._clock import SYSTEM_CLOCK, Clock
+from ._completion import Completions
 from ._constants import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
@@ -25,18 +27,29 @@ from ._constants import (
     ENV_API_KEY,
     ENV_BASE_URL,
     ENV_LOG,
+    ENV_PACING_URL,
 )
 from ._drivers import AsyncDriver, SyncDriver
 from ._errors import AurousError
 from ._flow import Flow
-from ._observe import Observer
+from ._observe import Observer, telemetry
 from ._operations import Async, Mode, Namespace, RawAsync, RawSync, Sync, namespace
 from ._pacing import Pacer
+from ._store import LocalStore, open_store
 from ._transport import Transport
-from ._validation import check_header_value, resolve_timeout
+from ._validation import (
+    check_base_url,
+    check_environment,
+    check_header_value,
+    resolve_timeout,
+    tls_environment_error,
+)
 from .resources import RESOURCE_MODULES
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
     from .resources import (
         BalanceNamespace,
         Characters,
@@ -50,7 +63,7 @@ if TYPE_CHECKING:
         Videos,
         WebhookEndpoints,
     )
-    from .webhooks import Webhooks
+    from .webhooks import ClientWebhooks
 
 __all__ = ["DEFAULT_CONNECTION_LIMITS", "AsyncClient", "Client", "ClientOptions"]
 
@@ -71,6 +84,10 @@ class ClientOptions(TypedDict, total=False):
     max_rate_limit_wait: float
     max_response_size: int
     default_headers: Mapping[str, str]
+    budget: Budget | None
+    """``with_options`` only: count the copy's creates against an `aurous.Budget`."""
+    tags: Mapping[str, str]
+    """``with_options`` only: tags of the copy's calls (budget entries, spans, log records)."""
 
 
 def _setup_logging() -> None:
@@ -127,19 +144,33 @@ def _shared_ssl_context() -> ssl.SSLContext:
     Building one loads the CA bundle (tens of milliseconds and most of a client's memory); an
     ``SSLContext`` is safe to share, so clients created per request cost almost nothing.
     """
+    # Called exactly when the SDK builds its own HTTP client, which reads the environment.
+    check_environment()
     key = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
     context = _ssl_contexts.get(key)
     if context is None:
         with _ssl_lock:
             context = _ssl_contexts.get(key)
             if context is None:
-                context = _ssl_contexts[key] = httpx.create_ssl_context(trust_env=True)
+                try:
+                    context = _ssl_contexts[key] = httpx.create_ssl_context(trust_env=True)
+                except (OSError, ssl.SSLError) as exc:
+                    raise tls_environment_error(exc) from None
     return context
+
+
+def _pacer(pacing: bool | str, base_url: str, api_key: str) -> Pacer:
+    """The pacer of a new client: its own state, or a fleet's store (``redis://``, ``file://``)."""
+    if not isinstance(pacing, str):
+        return Pacer(LocalStore(SYSTEM_CLOCK))
+    return Pacer(open_store(pacing, base_url=base_url, api_key=api_key))
 
 
 def _check_api_key(api_key: Any) -> str:
     if not isinstance(api_key, str):
         raise TypeError(f"api_key must be a str, not {type(api_key).__name__}")
+    if not api_key.strip():
+        raise ValueError(f"api_key is empty: pass your key, or leave it out to use {ENV_API_KEY}")
     try:
         check_header_value("api_key", api_key)
     except ValueError:
@@ -184,11 +215,13 @@ class _BaseClient(Generic[M, H]):
         api_version: str | None = DEFAULT_API_VERSION,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        pacing: bool = True,
+        pacing: bool | str | None = None,
         max_rate_limit_wait: float = DEFAULT_MAX_RATE_LIMIT_WAIT,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         default_headers: Mapping[str, str] | None = None,
         http_client: H | None = None,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         _setup_logging()
         if api_key is None:
@@ -198,15 +231,19 @@ class _BaseClient(Generic[M, H]):
                 f"No API key given. Pass api_key=... or set the {ENV_API_KEY} environment variable."
             )
         _check_api_key(api_key)
+        source = "base_url" if base_url else ENV_BASE_URL
         base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        base_url = check_base_url(base_url, source)
         if api_version is not None:
             check_header_value("api_version", api_version)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a non-negative int, got {max_retries!r}")
-        if not isinstance(pacing, bool):
-            raise TypeError(f"pacing must be True or False, not {pacing!r}")
+        if pacing is None:
+            pacing = os.environ.get(ENV_PACING_URL) or True
+        if not isinstance(pacing, (bool, str)):
+            raise TypeError(
+                f"pacing must be True, False or a store URL (redis://…, file:///…), not {pacing!r}"
+            )
         if (
             isinstance(max_rate_limit_wait, bool)
             or not isinstance(max_rate_limit_wait, (int, float))
@@ -249,11 +286,19 @@ class _BaseClient(Generic[M, H]):
         )
         if self._owns_http:
             _lean_cookies(self._http)
-        self._pacer = Pacer() if pacing else None
+        self._pacer = _pacer(pacing, self.base_url, api_key) if pacing is not False else None
         self._plain: _BaseClient[Any, Any] = self
         """The client itself; for a ``with_raw_response`` view, the client it views."""
-        self._observer: Observer | None = None
+        self._observer: Observer | None = telemetry(tracer_provider, meter_provider)
         """Who watches this client's calls (tracing, metrics, timings); see `aurous._observe`."""
+        self._budget: Budget | None = None
+        """The budget this copy's creates are counted by (``with_options(budget=…)``)."""
+        self._tags: Mapping[str, str] = {}
+        """This copy's tags (``with_options(tags=…)``): budget entries, spans, log records."""
+        self._spending = Spending()
+        """Budget bookkeeping shared by the client and its copies (`aurous._budget`)."""
+        self._completions = Completions(self._pacer.store if self._pacer is not None else None)
+        """Generation states pushed by webhooks, and learned durations (`aurous._completion`)."""
         self._setup()
 
     def _setup(self) -> None:
@@ -273,6 +318,9 @@ class _BaseClient(Generic[M, H]):
             max_retries=self.max_retries,
             max_rate_limit_wait=self.max_rate_limit_wait,
             pacer=self._pacer,
+            budget=self._budget,
+            tags=self._tags,
+            spending=self._spending,
         )
 
     def _raw_view(self) -> Any:
@@ -289,12 +337,22 @@ class _BaseClient(Generic[M, H]):
         return view
 
     @functools.cached_property
-    def webhooks(self) -> Webhooks:
-        """Verify and parse incoming webhook deliveries (no I/O; secret from the environment)."""
+    def webhooks(self) -> ClientWebhooks:
+        """Verify incoming webhook deliveries, and let them complete this client's waits
+        (``receive``, ``feed``); the secret comes from ``AUROUS_WEBHOOK_SECRET`` by default."""
         # Deferred (down the layers): the verifier loads when a program receives webhooks.
-        from .webhooks import Webhooks
+        from .webhooks import ClientWebhooks
 
-        return Webhooks()
+        return ClientWebhooks(self)
+
+    def _finished(self, generation: Any) -> None:
+        """A generation is known to be finished (a webhook said so): its concurrency slot is
+        free and its budget hold settles, for this client and its copies."""
+        if self._pacer is not None:
+            self._pacer.finished_now([generation.id])
+        budget = self._flow.spending.open.pop(generation.id, None)
+        if budget is not None:
+            budget.settle(generation)
 
     @property
     def pacing(self) -> bool:
@@ -305,8 +363,20 @@ class _BaseClient(Generic[M, H]):
         """A copy with some options changed (``timeout``, ``max_retries`` …).
 
         The copy shares the connection pool and the pacing state: it is the same team, the
-        same limits.
+        same limits. Two options exist only here: ``budget`` (an `aurous.Budget` every create
+        of the copy is counted against; ``None`` for none) and ``tags`` (a mapping of str to
+        str kept on the budget's entries, spans and log records; it replaces the tags of the
+        client copied). Both are kept by further copies unless changed.
         """
+        budget = changes.pop("budget", self._budget)
+        tags = check_tags(changes.pop("tags", self._tags))
+        if budget is not None:
+            if not isinstance(budget, Budget):
+                raise TypeError(
+                    f"budget must be an aurous.Budget or None, not {type(budget).__name__}"
+                )
+            # Named, on a shared pacing store: the books go to the store (one budget per fleet).
+            budget._bind(self._pacer.store if self._pacer is not None else None)
         current: dict[str, Any] = {
             "api_key": self._api_key,
             "base_url": self.base_url,
@@ -325,8 +395,14 @@ class _BaseClient(Generic[M, H]):
         clone = type(self)(http_client=self._http, pacing=False, **{**current, **changes})
         clone._owns_http = False
         clone._pacer = self._pacer
+        clone._completions = self._completions
         clone._observer = self._observer
         clone._clock = self._clock
+        clone._spending = self._spending
+        clone._tags = tags
+        clone._budget = budget
+        if budget is not None:
+            self._spending.active = True
         clone._setup()
         return clone
 
@@ -390,6 +466,11 @@ class Client(_BaseClient[Sync, httpx.Client]):
         default_headers: Extra headers sent on every request.
         http_client: Your own ``httpx.Client`` (proxies, limits, transports). The SDK never closes
             a client it did not create.
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for the spans of this client's calls
+            (needs ``aurous[otel]``); by default OpenTelemetry's global one, once the program has
+            imported OpenTelemetry. See the tracing guide.
+        meter_provider: An OpenTelemetry ``MeterProvider`` for this client's metrics; by default
+            the global one, on the same terms.
     """
 
     _http_class = httpx.Client

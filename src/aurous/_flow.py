@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import httpx
 
+from ._budget import Budget, Spending
 from ._call import Call
 from ._clock import Clock
 from ._errors import AurousError, RateLimitError
-from ._pacing import CONCURRENCY_CODE, Admission, Pacer
+from ._pacing import CONCURRENCY_CODE, Admission, Pacer, WaitKind
 from ._retry import rate_limit_delay, retry_delay
 from ._steps import Sleep, Step, Steps, perform, relay
 from ._transport import Transport
@@ -57,10 +59,13 @@ class Flow:
     """How one client turns calls into attempts: its clock, defaults, retry policy and pacer."""
 
     __slots__ = (
+        "budget",
         "clock",
         "max_rate_limit_wait",
         "max_retries",
         "pacer",
+        "spending",
+        "tags",
         "timeout",
         "transport",
     )
@@ -74,6 +79,9 @@ class Flow:
         max_retries: int,
         max_rate_limit_wait: float,
         pacer: Pacer | None,
+        budget: Budget | None = None,
+        tags: Mapping[str, str] | None = None,
+        spending: Spending | None = None,
     ) -> None:
         self.transport = transport
         self.clock = clock
@@ -81,6 +89,12 @@ class Flow:
         self.max_retries = max_retries
         self.max_rate_limit_wait = max_rate_limit_wait
         self.pacer = pacer
+        self.budget = budget
+        """The budget the creates of this client copy are counted by (``with_options``)."""
+        self.tags: Mapping[str, str] = tags or {}
+        """The tags of this copy's calls: on budget entries and log records."""
+        self.spending = spending if spending is not None else Spending()
+        """Budget bookkeeping shared by a client and its copies (`aurous._budget`)."""
         self.set_clock(clock)
 
     def set_clock(self, clock: Clock) -> None:
@@ -99,7 +113,17 @@ class Flow:
     # ---- one call ------------------------------------------------------------------------------
     def call(self, call: Call[T]) -> Steps[T]:
         """The attempts of ``call`` until it succeeds or fails for good; its parsed result."""
+        # Not a generator itself: one frame per call, as before budgets existed.
         call.prepare(_new_key)
+        spending = self.spending
+        if spending.active:
+            # A copy of this client has a budget: creates reserve first, and ended generations
+            # settle their holds (`aurous._budget`). Until then, this check is all it costs.
+            return spending.call(self, call)
+        return self.send(call)
+
+    def send(self, call: Call[T]) -> Steps[T]:
+        """The attempts of a prepared ``call`` (paced, retried); its parsed result."""
         options = call.options
         max_retries = options.get("max_retries", self.max_retries)
         base_timeout = self.timeout if call.timeout is None else call.timeout
@@ -211,6 +235,7 @@ class _Waits:
                     "request_id": getattr(error, "request_id", None),
                     "route": self._call.route,
                     "idempotency_key": self._call.idempotency_key,
+                    "tags": self._flow.tags,
                 },
             )
         if isinstance(error, RateLimitError):
@@ -221,11 +246,11 @@ class _Waits:
 
     def rate_limit(self, delay: float, error: RateLimitError) -> Steps[None]:
         """Wait out a 429 before sending again (the caller checked that it `fits`)."""
-        self.log(delay, self._call.route)
+        self.log(delay, self._call.route, "rate_limit")
         self.spent(delay)
         yield Sleep(delay, "rate_limit", error)
 
-    def log(self, seconds: float, what: str) -> None:
+    def log(self, seconds: float, what: str, kind: WaitKind) -> None:
         if logger.isEnabledFor(logging.DEBUG):
             call = self._call
             logger.debug(
@@ -234,11 +259,10 @@ class _Waits:
                 what,
                 extra={
                     "wait_seconds": seconds,
-                    # A wait for the call's own route is its rate-limit bucket; the other one
-                    # the pacer asks for is a free concurrency slot.
-                    "wait_kind": "rate_limit" if what == call.route else "concurrency",
+                    "wait_kind": kind,
                     "waiting_for": what,
                     "route": call.route,
                     "idempotency_key": call.idempotency_key,
+                    "tags": self._flow.tags,
                 },
             )

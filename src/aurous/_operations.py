@@ -17,7 +17,7 @@ import importlib
 import inspect
 import types
 import typing
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -33,7 +33,7 @@ from typing import (
 
 from typing_extensions import ParamSpec, Self
 
-from ._drivers import run_async, run_sync
+from ._drivers import AsyncStream, SyncStream, run_async, run_sync
 from ._response import APIResponse
 from ._steps import Steps
 from ._validation import argument_checker, public_signature
@@ -50,9 +50,11 @@ __all__ = [
     "Operation",
     "RawAsync",
     "RawSync",
+    "StreamOperation",
     "Sync",
     "namespace",
     "operation",
+    "stream_operation",
 ]
 
 P = ParamSpec("P")
@@ -348,6 +350,53 @@ class Operation(Method[P], Generic[P, T]):
     # The drivers' entry points themselves: one frame less in every traceback.
     _run_sync = staticmethod(run_sync)  # type: ignore[assignment]
     _run_async = staticmethod(run_async)  # type: ignore[assignment]
+
+
+class StreamOperation(Method[P], Generic[P, T]):
+    """Descriptor for a method whose steps `Emit` values: an iterator (sync) or an async
+    iterator (async) of them (``client.images.watch``)."""
+
+    _awaited = False  # ``async for g in aclient.images.watch(...)``: iterated, not awaited
+
+    def __init__(self, fn: Callable[Concatenate[Any, P], Steps[T]]) -> None:
+        super().__init__(fn)
+
+    def _returns(self, returned: Any, is_async: bool) -> Any:
+        # The steps emit values of the type they return (the last one).
+        item = _steps_result(returned)
+        return AsyncIterator[item] if is_async else Iterator[item]  # type: ignore[valid-type]
+
+    @overload
+    def __get__(self, inst: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, inst: Namespace[Sync], owner: type[Any]) -> Callable[P, SyncStream[T]]: ...
+    @overload
+    def __get__(self, inst: Namespace[Async], owner: type[Any]) -> Callable[P, AsyncStream[T]]: ...
+    def __get__(self, inst: Namespace[Any] | None, owner: type[Any]) -> Any:
+        if inst is None:
+            return self
+        return self._bind(inst)
+
+    def _run_sync(self, client: _BaseClient[Any, Any], made: Any, name: str) -> Any:
+        _refuse_raw_stream(client)
+        return SyncStream(client, made, name)
+
+    def _run_async(self, client: _BaseClient[Any, Any], made: Any, name: str) -> Any:
+        _refuse_raw_stream(client)
+        return AsyncStream(client, made, name)
+
+
+def _refuse_raw_stream(client: _BaseClient[Any, Any]) -> None:
+    if client._plain is not client:
+        raise TypeError(
+            "watch yields many states from many responses: call it on the client itself "
+            "(each Generation it yields carries its response as ._response)"
+        )
+
+
+def stream_operation(fn: Callable[Concatenate[Any, P], Steps[T]]) -> StreamOperation[P, T]:
+    """Make ``fn`` (steps that `Emit` values and return the last) an iterating method."""
+    return StreamOperation(fn)
 
 
 def operation(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Operation[P, T]:

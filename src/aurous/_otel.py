@@ -303,7 +303,7 @@ class _CallWatch:
         elif kind is Sleep:
             if step.reason != "poll":
                 self._wait(step)
-        elif kind is WaitFor:
+        elif kind is WaitFor and step.reason == "concurrency":  # (a poll's pause is no wait)
             self.waiting_since = self.clock.monotonic()
             self.waiting_since_ns = time.time_ns()
         elif kind is Shared:
@@ -316,7 +316,7 @@ class _CallWatch:
         kind = type(step)
         if kind is Exchange:
             self._answered(step, value)
-        elif kind is WaitFor:
+        elif kind is WaitFor and step.reason == "concurrency":
             self._waited(step)
         elif kind is Shared:
             self._stored()
@@ -325,7 +325,7 @@ class _CallWatch:
         kind = type(step)
         if kind is Exchange:
             self._broke(step, error)
-        elif kind is WaitFor:
+        elif kind is WaitFor and step.reason == "concurrency":
             self._waited(step)
         elif kind is Shared:
             self._stored()

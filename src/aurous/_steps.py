@@ -28,6 +28,7 @@ __all__ = [
     "Blocking",
     "Callback",
     "Driven",
+    "Emit",
     "Exchange",
     "Note",
     "Now",
@@ -120,6 +121,9 @@ class Blocking:
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
+    discard: Callable[[Any], Any] | None = None
+    """What to do with the result if the caller was cancelled while ``fn`` ran in its thread
+    (close a file ``fn`` opened): the thread cannot be stopped, its result must not leak."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +149,14 @@ class Note:
 
     kind: str
     facts: Mapping[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Emit:
+    """Hand ``value`` to the caller now and go on when asked for the next one (``watch``: each
+    new state of a generation, as an iterator)."""
+
+    value: Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,6 +192,7 @@ class Signal:
     """
 
     def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
         self._condition = threading.Condition(lock)
         self.version = 0
         self._futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
@@ -242,6 +255,7 @@ if TYPE_CHECKING:
         | Callback
         | Note
         | Shared
+        | Emit
     )
 else:
     Step = object

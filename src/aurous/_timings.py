@@ -244,7 +244,7 @@ class _TimelineWatch:
             elif step.reason == "backoff":
                 self.current = "retrying"
                 timeline.retries += 1
-        elif kind is WaitFor:
+        elif kind is WaitFor and step.reason == "concurrency":
             self.current = "pacing"
             timeline.pacing_waits += 1
         elif kind is Shared:

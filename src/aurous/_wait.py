@@ -7,6 +7,7 @@ each poll carries it, so its timeouts, retries and rate-limit waits (`aurous._fl
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -15,8 +16,10 @@ from typing import Any
 from typing_extensions import TypedDict
 
 from ._call import Call
+from ._completion import Completions
 from ._errors import (
     APIConnectionError,
+    APIResponseValidationError,
     AurousError,
     GenerationFailedError,
     RateLimitError,
@@ -24,9 +27,9 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._params import ImageCreateParams, VideoCreateParams
-from ._requests import cancel_call, retrieve_call
+from ._requests import cancel_call, path_id, retrieve_call
 from ._retry import rate_limit_delay
-from ._steps import Callback, Note, Now, Sleep, Steps
+from ._steps import Callback, Emit, Note, Now, Sleep, Steps, WaitFor
 from ._types import RequestOptions
 from .types import Generation
 
@@ -40,6 +43,8 @@ __all__ = [
     "wait_steps",
 ]
 
+logger = logging.getLogger("aurous")
+
 OnUpdate = Callable[[Generation], Any]
 """Called with each new state: a plain function, or (on `AsyncClient`) a coroutine function."""
 
@@ -51,6 +56,22 @@ _CANCEL_TIMEOUT = 10.0
 """Request timeout of the clean-up cancel sent after the deadline (the deadline is gone)."""
 _RETRY_ROOM = 0.25
 """Seconds a failed poll needs left before the deadline to be worth another try."""
+_PAST_TYPICAL = 1.05
+_TYPICAL_MARGIN = 0.05
+"""The first poll of a fresh generation comes 5 % and 50 ms past the usual duration."""
+_BACKSTOP = 2.0
+"""While deliveries arrive, the first poll waits twice the usual duration (the backstop)."""
+_FRESH = frozenset({"pending", "queued"})
+"""A row in these statuses has just been created: its whole duration is ahead of it."""
+_OUT_OF_TIME = object()
+_RANK = {"pending": 0, "queued": 0, "processing": 1}
+
+
+def _newer(pushed: Generation, last: Generation | None) -> bool:
+    """Whether a pushed state is ahead of the last one seen (statuses only move forward)."""
+    if last is None:
+        return True
+    return _RANK.get(pushed.status, 2) > _RANK.get(last.status, 2)
 
 
 class _CreateOptions(TypedDict, total=False):
@@ -119,76 +140,166 @@ def wait_steps(
     on_update: OnUpdate | None,
     cancel_on_timeout: bool,
     started_at: float | None = None,
+    completions: Completions | None = None,
+    emit: bool = False,
 ) -> Steps[Generation]:
     """Poll ``GET /v1/images/{id}`` until the status is terminal; return the terminal row.
 
     ``started_at`` (a reading of the client's clock) starts the deadline earlier, so that
     ``create_and_wait`` counts its create call in the same budget. Each poll is retried like any
     call (``max_retries``); a 429 that cannot be waited out within the deadline pauses polling.
+    With the client's ``completions``, a webhook delivery ends the wait at once (no further
+    poll) and the first poll comes near the usual duration. ``emit``: each new state is also
+    an `Emit` step (``watch``).
     """
     check_wait_args(timeout, poll_interval, max_poll_interval)
     generation_id, last = _target(target)
     start: float = started_at if started_at is not None else (yield Now())
     deadline = None if timeout is None else start + timeout
-    poller = _Poller(generation_id, deadline, on_update)
-    if last is not None:
-        yield from poller.update(last)
-        if last.is_terminal:
-            return last
-    # A row the caller already holds was just read: wait one interval before the first poll.
-    pause = poll_interval if last is not None else 0.0
-    interval = poll_interval
-    limited = 0
-    while True:
-        if not (yield from poller.sleep(pause)):
-            break
-        try:
-            fresh = yield from poller.poll()
-        except RateLimitError as error:
-            limited += 1
-            pause = rate_limit_delay(error, limited)
-            continue
-        except (APIConnectionError, ServerError):
-            if (yield from poller.out_of_time()):
-                break
-            raise
-        limited = 0
-        if fresh is None:
-            break
-        if fresh.is_terminal:
-            return fresh
-        pause = _jittered(interval, max_poll_interval)
-        interval = min(max_poll_interval, interval * BACKOFF_FACTOR)
-    raise (yield from poller.timed_out(timeout, cancel_on_timeout))
+    poller = _Poller(generation_id, deadline, on_update, completions, emit)
+    try:
+        return (
+            yield from poller.run(
+                last, timeout, poll_interval, max_poll_interval, cancel_on_timeout
+            )
+        )
+    except AurousError as error:
+        if error.generation is None:
+            error.generation = poller.last
+        raise
 
 
 class _Poller:
     """One wait's state: the deadline, the last row seen and whom to tell about changes."""
 
-    def __init__(self, generation_id: str, deadline: float | None, on_update: OnUpdate | None):
+    def __init__(
+        self,
+        generation_id: str,
+        deadline: float | None,
+        on_update: OnUpdate | None,
+        completions: Completions | None = None,
+        emit: bool = False,
+    ):
         self.generation_id = generation_id
         self.deadline = deadline
         self.on_update = on_update
+        self.completions = completions
+        self.emit = emit
         self.last: Generation | None = None
         self.seen: str | None = None
+        if completions is not None:
+            completions.expect(Generation)
+
+    def run(
+        self,
+        last: Generation | None,
+        timeout: float | None,
+        poll_interval: float,
+        max_poll_interval: float,
+        cancel_on_timeout: bool,
+    ) -> Steps[Generation]:
+        """Poll until the status is terminal (`wait_steps`); ``last``: a row already held."""
+        if last is not None:
+            yield from self.update(last)
+            if last.is_terminal:
+                return last
+        # A row the caller already holds was just read: wait before the first poll — about as
+        # long as generations like it usually take, when the client has seen some finish.
+        pause = self._first_pause(last, poll_interval)
+        interval = poll_interval
+        limited = 0
+        while True:
+            pushed = yield from self.sleep(pause)
+            if pushed is _OUT_OF_TIME:
+                break
+            if pushed is not None:
+                # A webhook told the state: no request needed.
+                assert isinstance(pushed, Generation)
+                yield from self.update(pushed)
+                if pushed.is_terminal:
+                    return pushed
+                pause = self._next_pause(interval, max_poll_interval)
+                continue
+            try:
+                fresh = yield from self.poll()
+            except RateLimitError as error:
+                limited += 1
+                pause = rate_limit_delay(error, limited)
+                continue
+            except (APIConnectionError, ServerError):
+                if (yield from self.out_of_time()):
+                    break
+                raise
+            limited = 0
+            if fresh is None:
+                break
+            if fresh.is_terminal:
+                return fresh
+            pause = self._next_pause(interval, max_poll_interval)
+            interval = min(max_poll_interval, interval * BACKOFF_FACTOR)
+        raise (yield from self.timed_out(timeout, cancel_on_timeout))
+
+    def _first_pause(self, last: Generation | None, poll_interval: float) -> float:
+        if last is None:
+            return 0.0
+        completions = self.completions
+        typical = (
+            None
+            if completions is None or last.status not in _FRESH
+            else completions.typical(last.kind, getattr(last, "model", None))
+        )
+        if completions is not None and completions.pushing:
+            # Deliveries arrive: the first poll is only the backstop for one that is lost.
+            return max(poll_interval, (typical or poll_interval) * _BACKSTOP)
+        if typical is None:
+            return poll_interval
+        # Just past the usual duration: most generations are found finished by the first poll.
+        return typical * _PAST_TYPICAL + _TYPICAL_MARGIN
+
+    def _next_pause(self, interval: float, max_poll_interval: float) -> float:
+        completions = self.completions
+        if completions is not None and completions.pushing:
+            return max_poll_interval  # a backstop: as seldom as the caller allows
+        return _jittered(interval, max_poll_interval)
 
     def update(self, generation: Generation) -> Steps[None]:
         self.last = generation
         if generation.status != self.seen:
             self.seen = generation.status
+            if self.emit:
+                yield Emit(generation)
             if self.on_update is not None:
                 yield Callback(self.on_update, (generation,), "on_update")
+        if generation.is_terminal and self.completions is not None:
+            self.completions.learn(generation)
 
-    def sleep(self, pause: float) -> Steps[bool]:
-        """Sleep ``pause`` (cut at the deadline); False once the deadline has passed."""
-        if pause > 0:
-            now: float = yield Now()
-            if self.deadline is not None:
-                pause = min(pause, self.deadline - now)
-            if pause > 0:
-                yield Sleep(pause)
-        now = yield Now()
-        return self.deadline is None or now < self.deadline
+    def sleep(self, pause: float) -> Steps[Generation | object | None]:
+        """Sleep ``pause`` (cut at the deadline), or until a webhook pushes a newer state.
+
+        The newer state (a `Generation`), ``None`` when the pause is over, or `_OUT_OF_TIME`
+        once the deadline has passed.
+        """
+        now: float = yield Now()
+        end = now + pause
+        if self.deadline is not None:
+            end = min(end, self.deadline)
+        completions = self.completions
+        while True:
+            if completions is not None:
+                version = completions.signal.version  # first: a push in between is not missed
+                pushed = completions.latest(self.generation_id)
+                if pushed is not None and _newer(pushed, self.last):
+                    return pushed
+            if now >= end:
+                break
+            if completions is None:
+                yield Sleep(end - now)
+            else:
+                yield WaitFor(completions.signal, version, end - now, "poll")
+            now = yield Now()
+        if self.deadline is not None and now >= self.deadline:
+            return _OUT_OF_TIME
+        return None
 
     def out_of_time(self) -> Steps[bool]:
         """Whether a failed poll left too little time to be worth reporting as anything but a timeout."""
@@ -201,6 +312,18 @@ class _Poller:
         call = retrieve_call(self.generation_id, RequestOptions())
         call.deadline = self.deadline
         fresh: Generation = yield from call
+        if logger.isEnabledFor(logging.DEBUG):
+            info = fresh._response
+            logger.debug(
+                "generation %s is %s",
+                fresh.id,
+                fresh.status,
+                extra={
+                    "generation_id": fresh.id,
+                    "generation_status": fresh.status,
+                    "request_id": None if info is None else info.request_id,
+                },
+            )
         yield Note("poll", {"generation_id": fresh.id, "status": fresh.status})
         yield from self.update(fresh)
         return fresh
@@ -235,22 +358,51 @@ def create_and_wait_steps(
     max_poll_interval: float,
     on_update: OnUpdate | None,
     cancel_on_timeout: bool,
+    completions: Completions | None = None,
 ) -> Steps[Generation]:
-    """Send ``create``, then wait for the generation, all within one ``timeout``."""
+    """Send ``create``, then wait for the generation, all within one ``timeout``.
+
+    Every `AurousError` raised once the create was sent carries its ``idempotency_key`` and
+    the last row read (``generation``): the caller's natural retry — the same create with that
+    key — then gets this generation back instead of starting (and paying for) a second one.
+    """
     check_wait_args(timeout, poll_interval, max_poll_interval)
     start: float = yield Now()
-    if timeout is not None:
-        create.deadline = start + timeout
-    created = yield from create
-    generation = yield from wait_steps(
-        created,
-        timeout=timeout,
-        poll_interval=poll_interval,
-        max_poll_interval=max_poll_interval,
-        on_update=on_update,
-        cancel_on_timeout=cancel_on_timeout,
-        started_at=start,
-    )
-    if raise_on_failure and not generation.is_succeeded:
-        raise GenerationFailedError(generation=generation)
+    deadline = None if timeout is None else start + timeout
+    create.deadline = deadline
+    poller: _Poller | None = None
+    try:
+        created = yield from create
+        poller = _Poller(_pollable_id(created, create), deadline, on_update, completions)
+        generation = yield from poller.run(
+            created, timeout, poll_interval, max_poll_interval, cancel_on_timeout
+        )
+        if raise_on_failure and not generation.is_succeeded:
+            raise GenerationFailedError(generation=generation)
+    except AurousError as error:
+        # The same error, not a wrapper: callers catch it by its class.
+        if error.idempotency_key is None:
+            error.idempotency_key = create.idempotency_key
+        if error.generation is None and poller is not None:
+            error.generation = poller.last
+        raise
     return generation
+
+
+def _pollable_id(created: Generation, create: Call[Generation]) -> str:
+    """The id of the generation ``create`` answered, or the error for an id no poll can use
+    (empty, dots, a lone surrogate): the answer is unusable, and the key recovers it."""
+    try:
+        path_id("generation_id", created.id)
+    except (TypeError, ValueError) as exc:
+        info = created._response
+        error = APIResponseValidationError(
+            f"{create.method} {create.path} answered a generation whose id cannot be polled "
+            f"({exc})",
+            response=None,
+            idempotency_key=create.idempotency_key,
+            request_id=info.request_id if info is not None else None,
+        )
+        error.generation = created
+        raise error from None
+    return created.id

@@ -30,15 +30,19 @@ from typing import Any
 import pydantic
 
 from ._errors import WebhookVerificationError
+from ._receiver import Handler, Receiver
 from ._signature import SIGNATURE_HEADER, compute_signature
 from ._signature import signature_header as _signature_header
-from .types.events import Event, parse_callback_payload, parse_event
+from .types.events import BaseEvent, Event, GenerationEvent, parse_callback_payload, parse_event
 
 __all__ = [
     "DEFAULT_TOLERANCE",
     "SECRET_ENV_VAR",
     "SIGNATURE_HEADER",
+    "ClientWebhooks",
     "Event",
+    "Handler",
+    "Receiver",
     "WebhookVerificationError",
     "Webhooks",
     "parse_callback",
@@ -499,3 +503,76 @@ def _json_type_name(obj: object) -> str:
     if isinstance(obj, bool):
         return "a boolean"
     return "a number"
+
+
+class ClientWebhooks(Webhooks):
+    """``client.webhooks``: the verifier, plus what a client does with a verified delivery.
+
+    `receive` verifies a delivery exactly as `unwrap` does, drops a duplicate (by event id) and
+    hands the generation it carries to every ``wait``, ``watch``, ``create_and_wait`` and batch
+    item of the client waiting on it — at once, without another request. `feed` does the same
+    for an event the caller verified or parsed itself (a per-request ``webhook_url`` callback).
+    A finished generation also frees its concurrency slot and settles its budget hold. With a
+    shared pacing store (``pacing="redis://…"``), the waiters of every process sharing it wake,
+    and duplicates are recognised fleet-wide.
+
+    These are blocking calls when the client's pacing store is shared (one store operation);
+    the receiver apps (`aurous.webhooks.Receiver`) run them off the event loop.
+    """
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Any, secret: Secret | None = None) -> None:
+        super().__init__(secret)
+        self._client = client
+
+    def receive(
+        self,
+        payload: Payload,
+        headers: object,
+        *,
+        secret: Secret | None = None,
+        tolerance: int = DEFAULT_TOLERANCE,
+        now: float | None = None,
+    ) -> Event:
+        """Verify a delivery, drop it if it is a duplicate, and wake the waits it completes.
+
+        Raises `aurous.WebhookVerificationError` (nothing is done) when the signature does not
+        verify. The returned event's ``duplicate`` is True when it had been received before,
+        and ``stale`` when it carries an older state than one already known; either way nothing
+        was done with it.
+
+        Args:
+            payload: The raw request body, exactly as received.
+            headers: The request's headers (the signature header is found case-insensitively).
+            secret: The endpoint's secret (``whsec_…``), or several during a rotation; default: the
+                client's, else ``AUROUS_WEBHOOK_SECRET``.
+            tolerance: Accepted age of the signature's timestamp, in seconds, either way.
+            now: The Unix time to check the timestamp against (default: the current time).
+        """
+        event = self.unwrap(payload, headers, secret=secret, tolerance=tolerance, now=now)
+        return self.feed(event)
+
+    def feed(self, event: Event) -> Event:
+        """Do with ``event`` what `receive` does with a verified delivery (no verification: for
+        an event verified or parsed elsewhere, such as a per-request callback).
+
+        Args:
+            event: The event (`aurous.webhooks.parse_callback` turns a callback body into one).
+        """
+        if not isinstance(event, BaseEvent):
+            raise TypeError(f"feed() takes an aurous webhook event, not {type(event).__name__}")
+        client = self._client
+        completions = client._completions
+        if event.id is not None and not completions.first_delivery(event.id):
+            event._duplicate = True
+            return event
+        if isinstance(event, GenerationEvent):
+            generation = event.data
+            completions.expect(type(generation))
+            if not completions.advance(generation):
+                event._stale = True
+                return event
+            if generation.is_terminal:
+                client._finished(generation)
+        return event

@@ -26,7 +26,7 @@ from aurous._pacing import GATE, Gate
 from aurous._store import open_store, team_key
 from aurous.emulator import Emulator
 
-from .conftest import RedisServer
+from .._redis import RedisServer
 
 WORKER = textwrap.dedent(
     """
@@ -191,7 +191,8 @@ def test_two_teams_on_one_store_do_not_share(store_url: str) -> None:
     a = one.client(pacing=store_url)
     b = two.client(pacing=store_url)
     a.images.create(prompt="a")
-    assert a._pacer is not None and b._pacer is not None
+    assert a._pacer is not None
+    assert b._pacer is not None
     assert a._pacer.store is not b._pacer.store
     assert len(a._pacer.gate.tracked) == 1
     b.balance.retrieve()
@@ -231,7 +232,9 @@ def test_a_stopped_redis_costs_no_call(
     emu.close()
 
 
-def test_a_slow_store_is_left_for_the_process(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_slow_store_is_left_for_the_process(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from aurous._store import _shared
 
     emu = Emulator(credits=100_000, api_key="al_test_" + "w" * 32)
@@ -255,7 +258,8 @@ def test_the_environment_variable_configures_a_fleet(
 ) -> None:
     monkeypatch.setenv("AUROUS_PACING_URL", store_url)
     client = aurous.Client(api_key="al_test_env")
-    assert client._pacer is not None and client._pacer.store.shared
+    assert client._pacer is not None
+    assert client._pacer.store.shared
     assert aurous.Client(api_key="al_test_env", pacing=True)._pacer.store.shared is False  # type: ignore[union-attr]
     assert aurous.Client(api_key="al_test_env", pacing=False)._pacer is None
 
@@ -299,7 +303,8 @@ def test_a_forked_worker_takes_its_own_identity(store_url: str, tmp_path: Path) 
                 os._exit(0)
         os.waitpid(pid, 0)
         child_owner = result.read_text()
-        assert child_owner and child_owner != parent_owner
+        assert child_owner
+        assert child_owner != parent_owner
         gate = _gate(store_url, emu.api_key, server.base_url)
         assert any(owner == child_owner for owner, _ in gate.tracked.values())
     emu.close()

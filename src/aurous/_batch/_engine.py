@@ -276,7 +276,10 @@ class _Engine:
                 manifest.record_start(job.index, job.digest, job.key, job.price)
         self.running[job.index] = job
         on_created = functools.partial(_created, self.notify, job.index)
-        return Spawn(job.index, item_steps(job, self.plan, self.client.max_retries, on_created))
+        steps = item_steps(
+            job, self.plan, self.client.max_retries, on_created, self.client._completions
+        )
+        return Spawn(job.index, steps)
 
     # ---- events --------------------------------------------------------------------------------
     def _priced(self, event: Finished) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .._call import Call
+from .._completion import Completions
 from .._download import download_steps
 from .._errors import AurousError, GenerationFailedError, IdempotencyKeyInUseError, WaitTimeoutError
 from .._retry import conflict_delay
@@ -77,6 +78,7 @@ def item_steps(
     plan: BatchPlan,
     max_retries: int,
     on_created: Callable[[Generation], None] | None = None,
+    completions: Completions | None = None,
 ) -> Steps[Outcome]:
     """One item: create (or pick up the known generation), wait, download; errors captured.
 
@@ -97,6 +99,7 @@ def item_steps(
                 max_poll_interval=plan.max_poll_interval,
                 on_update=None,
                 cancel_on_timeout=False,
+                completions=completions,
             )
         if not generation.is_succeeded:
             return Outcome(generation, GenerationFailedError(generation=generation), [])

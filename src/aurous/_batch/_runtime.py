@@ -79,7 +79,7 @@ class Tick:
 
 def _limit_wait(step: Any) -> Tick | None:
     """The `Tick` of a wait for a limit that ``step`` is, or None."""
-    if isinstance(step, WaitFor):
+    if isinstance(step, WaitFor) and step.reason == "concurrency":
         return Tick(step.seconds, "concurrency")
     if isinstance(step, Sleep) and step.reason == "rate_limit":
         return Tick(step.seconds, "rate_limit")
@@ -117,7 +117,7 @@ def _stoppable(steps: Steps[T], stop: threading.Event | None, notify: Notify) ->
         waiting = _limit_wait(step)
         if waiting is not None and not (isinstance(step, WaitFor) and held):
             notify(waiting)
-        held = isinstance(step, WaitFor)
+        held = isinstance(step, WaitFor) and step.reason == "concurrency"
         if stop is None or not isinstance(step, (Sleep, WaitFor)) or step.seconds <= _SLEEP_SLICE:
             return (yield step)
         yield from _sliced(step, stop)

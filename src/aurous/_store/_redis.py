@@ -98,9 +98,7 @@ class RedisBackend:
                     self._client = client
         return self._client, self._script
 
-    def _args(
-        self, expected: str | None, version: str, blob: str | None, wake: bool
-    ) -> list[Any]:
+    def _args(self, expected: str | None, version: str, blob: str | None, wake: bool) -> list[Any]:
         return [expected or "", version, blob or "", _TTL_MS, self.channel if wake else "", WAKE]
 
     @staticmethod

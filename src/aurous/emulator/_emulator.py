@@ -266,6 +266,48 @@ class Emulator:
             client._set_clock(self.sdk_clock)
         return client
 
+    def deliver_webhooks_to(
+        self, receiver: Any, url: str = "https://receiver.example/webhooks"
+    ) -> str:
+        """Deliver this emulator's webhook events to ``receiver`` in-process, without a socket.
+
+        ``receiver`` is an `aurous.webhooks.Receiver` (or anything with ``deliver(body,
+        headers) -> status``). A webhook endpoint is registered for every generation event under
+        ``url``, and its signing secret given to the receiver; the secret is returned. Events are
+        delivered as the emulator's clock reaches them, and the receiver's handlers run before
+        the delivery counts as answered.
+        """
+        import aurous
+
+        admin = aurous.Client(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            http_client=self._http_client(),
+            pacing=False,
+        )
+        endpoint = admin.webhook_endpoints.create(
+            url=url,
+            events=[
+                "image.completed",
+                "image.failed",
+                "image.cancelled",
+                "video.completed",
+                "video.failed",
+                "video.cancelled",
+            ],
+        )
+        admin.close()
+        secret: str = endpoint.secret  # type: ignore[assignment]
+        if hasattr(receiver, "secret"):
+            receiver.secret = secret
+        self.webhooks.sender = lambda request: int(receiver.deliver(request.body, request.headers))
+        return secret
+
+    def _http_client(self) -> Any:
+        import httpx
+
+        return httpx.Client(transport=self.transport, base_url=self.base_url)
+
     # ------------------------------------------------------------------------- served mode
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> EmulatorServer:
         """Start a real HTTP server (uvicorn, background thread) and return it.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 
 from .._batch import BatchPlan, BatchProgress, batch_operation
 from .._download import download_steps
-from .._operations import ModeT, Namespace, operation
+from .._operations import ModeT, Namespace, operation, stream_operation
 from .._requests import cancel_call, retrieve_call
 from .._steps import Steps
 from .._types import RequestOptions
@@ -70,17 +70,20 @@ class GenerationNamespace(Namespace[ModeT]):
         timeout: float | None = 600,
         poll_interval: float = 2.0,
         max_poll_interval: float = 15.0,
-        on_update: Callable[[Generation], None] | None = None,
+        on_update: Callable[[Generation], Awaitable[None] | None] | None = None,
         cancel_on_timeout: bool = False,
     ) -> Steps[Generation]:
         """Poll a generation (``img_…`` or ``vid_…``) until its status is terminal; return it.
 
-        Polls after ``poll_interval`` seconds, then about 1.5 times longer each time (with
-        jitter) up to ``max_poll_interval``; on a 429 it waits ``Retry-After`` and keeps
-        polling. ``timeout`` is one deadline over every sleep and request (``None``: none).
-        ``on_update(generation)`` is called with the first state seen and on every status
-        change. Any status other than pending/queued/processing ends the wait, so statuses
-        added later never hang it.
+        Polls after ``poll_interval`` seconds (after about the usual duration, for a generation
+        just created, once this client has seen some like it finish), then about 1.5 times
+        longer each time (with jitter) up to ``max_poll_interval``; on a 429 it waits
+        ``Retry-After`` and keeps polling. A webhook delivery given to ``client.webhooks.receive``
+        (or ``feed``) ends the wait at once, without another request. ``timeout`` is one
+        deadline over every sleep and request (``None``: none). ``on_update(generation)`` is
+        called with the first state seen and on every status change (a coroutine function is
+        awaited on ``AsyncClient``). Any status other than pending/queued/processing ends the
+        wait, so statuses added later never hang it. ``wait`` is the last state of `watch`.
 
         Raises ``aurous.WaitTimeoutError`` (``.generation``: the last state seen) at the
         deadline, after cancelling the generation when ``cancel_on_timeout=True``.
@@ -104,6 +107,50 @@ class GenerationNamespace(Namespace[ModeT]):
                 max_poll_interval=max_poll_interval,
                 on_update=on_update,
                 cancel_on_timeout=cancel_on_timeout,
+                completions=self._client._completions,
+            )
+        )
+
+    @stream_operation
+    def watch(
+        self,
+        generation_or_id: Generation | str,
+        *,
+        timeout: float | None = 600,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 15.0,
+        cancel_on_timeout: bool = False,
+    ) -> Steps[Generation]:
+        """Every state of a generation, as it changes: an iterator (``async for`` on
+        ``AsyncClient``) that yields the `Generation` at each new status and ends after the
+        terminal one.
+
+        It polls like `wait` (and ends at once on a webhook delivery given to
+        ``client.webhooks.receive``), with the same deadline: ``WaitTimeoutError`` at
+        ``timeout``, after cancelling the generation when ``cancel_on_timeout=True``. Nothing is
+        sent before the first item is asked for; leaving the loop early stops it.
+
+        >>> for g in client.images.watch(client.images.create(prompt="a lighthouse")):
+        ...     print(g.status)              # pending, processing, succeeded
+
+        Args:
+            generation_or_id: The generation (a ``Generation``) or its id (``img_…`` or ``vid_…``).
+            timeout: Seconds to wait in all, over every poll and sleep (``None``: no deadline).
+            poll_interval: Seconds before the first poll; each next pause is about 1.5 times longer.
+            max_poll_interval: The longest pause between two polls, in seconds.
+            cancel_on_timeout: Cancel the generation when the deadline passes (before raising
+                ``WaitTimeoutError``).
+        """
+        return (
+            yield from wait_steps(
+                generation_or_id,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                max_poll_interval=max_poll_interval,
+                on_update=None,
+                cancel_on_timeout=cancel_on_timeout,
+                completions=self._client._completions,
+                emit=True,
             )
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from typing_extensions import Unpack
 
@@ -95,7 +95,7 @@ class Videos(GenerationNamespace[ModeT]):
         timeout: float | None = 600,
         poll_interval: float = 2.0,
         max_poll_interval: float = 15.0,
-        on_update: Callable[[Generation], None] | None = None,
+        on_update: Callable[[Generation], Awaitable[None] | None] | None = None,
         cancel_on_timeout: bool = False,
         **params: Unpack[VideoCreateAndWaitArgs],
     ) -> Steps[Generation]:
@@ -148,5 +148,6 @@ class Videos(GenerationNamespace[ModeT]):
                 max_poll_interval=max_poll_interval,
                 on_update=on_update,
                 cancel_on_timeout=cancel_on_timeout,
+                completions=self._client._completions,
             )
         )

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import AurousError
-from .account import Balance
 from .estimate import Estimate
 from .generation import Generation
+
+if TYPE_CHECKING:
+    # Only annotates `BatchEstimate.balance`, which ``estimate_batch`` fills: importing it here
+    # built the five account models whenever ``client.images`` or ``client.videos`` was first
+    # used, for programs that never read a balance.
+    from .account import Balance
 
 __all__ = ["BatchEstimate", "BatchLimits", "BatchProgress", "BatchResult", "BatchStatus"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeAlias, get_args
 
-from pydantic import Discriminator, Field, Tag, ValidationError
+from pydantic import Discriminator, Field, PrivateAttr, Tag, ValidationError
 
 from .._models import AurousModel
 from ._common import Timestamp
@@ -58,6 +58,23 @@ class BaseEvent(AurousModel):
     """``True`` only for test deliveries fired from the webhook endpoint's ``test`` call."""
     data: Any
     """The resource the event is about, as it stood when the event happened."""
+
+    _duplicate: bool = PrivateAttr(default=False)
+    """Set by ``client.webhooks.receive``: see `duplicate`."""
+    _stale: bool = PrivateAttr(default=False)
+    """Set by ``client.webhooks.receive``: see `stale`."""
+
+    @property
+    def duplicate(self) -> bool:
+        """True when ``client.webhooks.receive`` had already received this event (same ``id``;
+        by any process sharing the client's pacing store): nothing was done with it again."""
+        return self._duplicate
+
+    @property
+    def stale(self) -> bool:
+        """True when the generation it carries is older than a state the client already had
+        (deliveries arrive out of order): it did not replace that state."""
+        return self._stale
 
 
 class GenerationEvent(BaseEvent):
