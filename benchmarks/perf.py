@@ -15,7 +15,11 @@ repetition, so a noisy neighbour slows every variant of a round alike; the table
   ``httpx_aiohttp.HttpxAiohttpClient``) and on raw ``aiohttp`` (both parse into the same model);
   a section of ratios per repetition then sets aurous on aiohttp against each, and labels the
   transport's own gain (the typed floor on aiohttp over the typed floor on httpx's transport);
-* ``import``: seconds and peak RSS of a fresh interpreter importing httpx and pydantic vs aurous;
+* ``import``: ms and peak RSS of a fresh interpreter importing httpx and pydantic vs aurous (the
+  names a program touches: ``aurous.Client``, ``.AsyncClient``, ``.Generation``), beside the floor
+  of any pydantic-typed client (the same model written as a plain pydantic model), and import +
+  first call (a ``retrieve`` through an in-process transport) beside the same GET and parse with
+  the plain model, so that a cost moved from the import into the first call shows;
 * construction: ms and RSS per live client with 1,000 clients alive, and ``with_options`` copies;
 * ``pytest --co`` on an empty project with aurous's pytest plugin vs without it.
 
@@ -565,6 +569,7 @@ def async_rows(server: Server, args: argparse.Namespace) -> list[Row]:
 
 _IMPORT_PROBE = """
 import time
+{setup}
 started = time.perf_counter()
 {statement}
 elapsed = time.perf_counter() - started
@@ -574,17 +579,129 @@ with open("/proc/self/status") as f:
 print(elapsed, peak)
 """
 
+# What a typed client without aurous writes: the fields of aurous.Generation as a plain pydantic
+# model (no forward compatibility, no serialisers, no validators, no response metadata).
+_PLAIN_MODEL = """
+import datetime, pydantic
+class Cost(pydantic.BaseModel):
+    amount: float
+    currency: str | None = None
+    breakdown: dict[str, float]
+class LoraRef(pydantic.BaseModel):
+    id: str
+    name: str
+class Generation(pydantic.BaseModel):
+    object: str = "inference"
+    id: str
+    status: str
+    prompt: str | None = None
+    created_at: datetime.datetime
+    media_type: str | None = None
+    negative_prompt: str | None = None
+    output_urls: list[str] | None = None
+    output_video_url: str | None = None
+    reference_image_urls: list[str] | None = None
+    error_message: str | None = None
+    duration_ms: int | None = None
+    cost: Cost | None = None
+    width: int | None = None
+    height: int | None = None
+    image_count: int | None = None
+    size_preset: str | None = None
+    inference_type: str
+    cfg_rescale: float | None = None
+    denoise_strength: float | None = None
+    seed: int | None = None
+    video_duration: int | None = None
+    video_resolution: str | None = None
+    video_ratio: str | None = None
+    video_camera_fixed: bool | None = None
+    character_id: str | None = None
+    loras: list[LoraRef] | None = None
+    aurous_version: str
+    creation_request_id: str
+    completed_at: datetime.datetime | None = None
+"""
+
+# A first call without a network: the 1.2 KB generation answered by an in-process transport.
+_BODY_SETUP = (
+    f"BODY = open({str(FIXTURES / 'generation.succeeded.image.character.json')!r}, 'rb').read()"
+)
+_ANSWER = (
+    "answer = httpx.MockTransport(lambda request: httpx.Response("
+    "200, content=BODY, headers={'content-type': 'application/json'}))"
+)
+
+IMPORT_SECTION = "import (fresh interpreter)"
+FIRST_CALL_SECTION = "import + first call (fresh interpreter)"
+YARDSTICK = "import httpx, pydantic"
+PLAIN_FIRST_CALL = "httpx + plain pydantic model: GET + parse"
+
+
+PLAIN_MODEL = "httpx, pydantic + a plain model"
+
+
+@dataclass(frozen=True)
+class Probe:
+    section: str
+    statement: str
+    setup: str = ""
+    also: str | None = None
+    """Another probe this one's ratio is also given to (in the note)."""
+
+
 IMPORTS = {
-    "import httpx, pydantic": "import httpx, pydantic",
-    "import aurous": "import aurous",
-    "from aurous import Client": "from aurous import Client",
-    "from aurous import AsyncClient": "from aurous import AsyncClient",
+    YARDSTICK: Probe(IMPORT_SECTION, "import httpx, pydantic"),
+    "import aurous": Probe(IMPORT_SECTION, "import aurous"),
+    "from aurous import Client": Probe(IMPORT_SECTION, "from aurous import Client"),
+    "from aurous import AsyncClient": Probe(IMPORT_SECTION, "from aurous import AsyncClient"),
+    # What a program names: both clients and the model it reads (issue 22, item 11).
+    "aurous.Client, .AsyncClient, .Generation": Probe(
+        IMPORT_SECTION,
+        "import aurous; aurous.Client; aurous.AsyncClient; aurous.Generation",
+        also=PLAIN_MODEL,
+    ),
+    # The floor of any pydantic-typed client: httpx, pydantic and one model of the same shape.
+    # Defining a first pydantic model loads most of pydantic (``import pydantic`` loads little).
+    PLAIN_MODEL: Probe(IMPORT_SECTION, "import httpx" + _PLAIN_MODEL),
     # What a first call needs loaded: a client, its namespace and the model it returns, against
     # the typed floor's own: an httpx client and the same pydantic model.
-    "httpx.Client() + Generation model": (
-        "import httpx; httpx.Client(); from aurous.types.generation import Generation"
+    "httpx.Client() + Generation model": Probe(
+        IMPORT_SECTION,
+        "import httpx; httpx.Client(); from aurous.types.generation import Generation",
     ),
-    "aurous.Client().images": "import aurous; aurous.Client(api_key='k').images",
+    "aurous.Client().images": Probe(
+        IMPORT_SECTION, "import aurous; aurous.Client(api_key='k').images"
+    ),
+    # Import and a first call, so that a cost moved out of the import into the first call shows:
+    # the same GET of a generation through an in-process transport, parsed into the model.
+    PLAIN_FIRST_CALL: Probe(
+        FIRST_CALL_SECTION,
+        "import httpx"
+        + _PLAIN_MODEL
+        + _ANSWER
+        + "\nhttp = httpx.Client(transport=answer)"
+        + f"\nGeneration.model_validate_json(http.get('http://api.test/v1/images/{GENERATION_ID}')"
+        + ".content)",
+        _BODY_SETUP,
+        also=YARDSTICK,
+    ),
+    "aurous.Client().images.retrieve": Probe(
+        FIRST_CALL_SECTION,
+        "import aurous, httpx\n"
+        + _ANSWER
+        + "\nclient = aurous.Client(api_key='k', base_url='http://api.test',"
+        + " http_client=httpx.Client(transport=answer))"
+        + f"\nclient.images.retrieve({GENERATION_ID!r})",
+        _BODY_SETUP,
+        also=YARDSTICK,
+    ),
+    "aurous.Generation.model_validate_json": Probe(
+        FIRST_CALL_SECTION,
+        "import aurous; aurous.Generation.model_validate_json(BODY)",
+        _BODY_SETUP,
+        also=YARDSTICK,
+    ),
 }
 
 
@@ -615,23 +732,41 @@ def _run_python(code: str, env: dict[str, str] | None = None) -> str:
 
 
 def import_rows(args: argparse.Namespace) -> list[Row]:
-    seconds = {name: Row("import (fresh interpreter)", name, "ms") for name in IMPORTS}
+    """Every probe in a fresh interpreter, in rounds (the order rotating), medians of the rounds.
+
+    Ratios are taken within a round: to ``import httpx, pydantic`` in the import section, to the
+    plain pydantic model's first call in the first-call section; a row's note gives its ratio
+    to one more probe (``Probe.also``).
+    """
+    seconds = {name: Row(probe.section, name, "ms") for name, probe in IMPORTS.items()}
     peak = {name: Row("import peak RSS", name, "MiB") for name in IMPORTS}
-    yardstick = "import httpx, pydantic"
-    for statement in IMPORTS.values():  # compile and cache the bytecode first
-        _run_python(_IMPORT_PROBE.format(statement=statement))
+    to_also: dict[str, list[float]] = {name: [] for name in IMPORTS}
+
+    def code(name: str) -> str:
+        return _IMPORT_PROBE.format(setup=IMPORTS[name].setup, statement=IMPORTS[name].statement)
+
+    for name in IMPORTS:  # compile and cache the bytecode first
+        _run_python(code(name))
+    names = list(IMPORTS)
     for run in range(args.import_runs):
-        names = list(IMPORTS)
         figures: dict[str, tuple[float, float]] = {}
         for name in names[run % len(names) :] + names[: run % len(names)]:
-            out = _run_python(_IMPORT_PROBE.format(statement=IMPORTS[name])).split()
+            out = _run_python(code(name)).split()
             figures[name] = (float(out[0]) * 1e3, int(out[1]) / 1024)
         for name, (ms, mib) in figures.items():
+            probe = IMPORTS[name]
+            first = probe.section == FIRST_CALL_SECTION
             seconds[name].values.append(ms)
-            seconds[name].ratios.append(ms / figures[yardstick][0])
+            seconds[name].ratios.append(ms / figures[PLAIN_FIRST_CALL if first else YARDSTICK][0])
+            if probe.also is not None:
+                to_also[name].append(ms / figures[probe.also][0])
             peak[name].values.append(mib)
-            peak[name].ratios.append(mib / figures[yardstick][1])
-    return [*seconds.values(), *peak.values()]
+            peak[name].ratios.append(mib / figures[YARDSTICK][1])
+    for name, probe in IMPORTS.items():
+        if probe.also is not None:
+            seconds[name].note = f"{statistics.median(to_also[name]):.2f}x {probe.also}"
+    ordered = sorted(seconds.values(), key=lambda row: row.section != IMPORT_SECTION)
+    return [*ordered, *peak.values()]
 
 
 _CONSTRUCTION_PROBE = """
@@ -784,7 +919,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
-        "--import-runs", type=int, default=11, help="fresh interpreters per variant"
+        "--import-runs", type=int, default=21, help="fresh interpreters per variant"
     )
     parser.add_argument("--clients", type=int, default=1000, help="live clients when constructing")
     parser.add_argument(

@@ -73,6 +73,117 @@ def test_a_namespace_loads_its_own_module_not_the_others() -> None:
         assert other not in loaded, other
 
 
+def test_the_images_namespace_builds_no_account_model() -> None:
+    # types.batch names `Balance` for type checkers only: a first ``images`` call builds the
+    # models it returns, not the balance, pricing and team models.
+    loaded = _loaded_after("import aurous; aurous.Client(api_key='k').images")
+    assert "aurous.types.batch" in loaded
+    assert "aurous.types.account" not in loaded
+
+
+_GENERATION_GRAPH = {
+    "aurous",
+    "aurous._lazy",
+    "aurous._models",
+    "aurous._response",
+    "aurous._version",
+    "aurous.types",
+    "aurous.types._common",
+    "aurous.types.generation",
+    "aurous.types.literals",
+}
+
+
+def test_naming_the_generation_model_builds_its_own_module_graph_only() -> None:
+    loaded = _loaded_after("import aurous; aurous.Generation")
+    # Not the other models (account, batch, events …), not a client.
+    assert {m for m in loaded if m.startswith("aurous")} == _GENERATION_GRAPH
+
+
+def test_the_models_load_nothing_a_plain_pydantic_model_does_not() -> None:
+    # The floor of any typed client: httpx, and a pydantic model with a nested model, a
+    # datetime and an optional list. Whatever aurous's models load beyond that is aurous's own.
+    plain = _loaded_after(
+        "import datetime, httpx, pydantic\n"
+        "class Cost(pydantic.BaseModel):\n    amount: float\n"
+        "class Row(pydantic.BaseModel):\n"
+        "    at: datetime.datetime\n    cost: Cost | None = None\n    urls: list[str] | None = None"
+    )
+    loaded = _loaded_after("import aurous, httpx; aurous.Generation")
+    assert loaded - plain == _GENERATION_GRAPH
+    # e.g. the serialisers' module: the timestamp and number fields build theirs from
+    # pydantic_core directly.
+    assert "pydantic.functional_serializers" not in loaded
+
+
+def test_the_json_field_marker_is_what_pydantic_plain_serializer_does() -> None:
+    # types._common builds the JSON serialisers of timestamps and numbers from pydantic_core
+    # (cheaper to load); a model using pydantic's own PlainSerializer must behave the same.
+    from datetime import datetime, timezone
+    from typing import Annotated
+
+    import pydantic
+
+    from aurous.types import _common
+
+    class Light(pydantic.BaseModel):
+        at: _common.Timestamp
+        amount: _common.Credits
+        parts: dict[str, _common.FiniteCredits]
+        rate: _common.Number | None = None
+
+    class Plain(pydantic.BaseModel):
+        at: Annotated[
+            datetime,
+            pydantic.AfterValidator(_common._as_aware),
+            pydantic.PlainSerializer(_common.format_timestamp, return_type=str, when_used="json"),
+        ]
+        amount: Annotated[
+            float,
+            pydantic.Field(ge=0, allow_inf_nan=False),
+            pydantic.PlainSerializer(_common._compact_number, return_type=Any, when_used="json"),
+        ]
+        parts: dict[
+            str,
+            Annotated[
+                float,
+                pydantic.Field(allow_inf_nan=False),
+                pydantic.PlainSerializer(
+                    _common._compact_number, return_type=Any, when_used="json"
+                ),
+            ],
+        ]
+        rate: (
+            Annotated[
+                float,
+                pydantic.PlainSerializer(
+                    _common._compact_number, return_type=Any, when_used="json"
+                ),
+            ]
+            | None
+        ) = None
+
+    for mode in ("validation", "serialization"):
+        light, plain = Light.model_json_schema(mode=mode), Plain.model_json_schema(mode=mode)
+        assert light == {**plain, "title": "Light"}, mode
+    for data in (
+        {"at": "2026-05-15T10:00:00", "amount": 2.0, "parts": {"base": 2, "x": -0.5}},
+        {"at": "2026-05-15T10:00:00.120+02:00", "amount": "1.5", "parts": {}, "rate": 3.0},
+        {"at": datetime(2026, 5, 15, tzinfo=timezone.utc), "amount": 0, "parts": {}},
+    ):
+        light, plain = Light.model_validate(data), Plain.model_validate(data)
+        assert light.model_dump_json() == plain.model_dump_json()
+        assert light.model_dump() == plain.model_dump()
+        assert light.model_dump(mode="json") == plain.model_dump(mode="json")
+    for bad in ({"amount": -1}, {"amount": float("nan")}, {"parts": {"x": float("inf")}}):
+        data = {"at": "2026-05-15T10:00:00Z", "amount": 1, "parts": {}, **bad}
+        with pytest.raises(pydantic.ValidationError) as light_error:
+            Light.model_validate(data)
+        with pytest.raises(pydantic.ValidationError) as plain_error:
+            Plain.model_validate(data)
+        assert light_error.value.errors() == plain_error.value.errors()
+
+
 def test_the_pytest_plugin_imports_nothing_of_the_sdk() -> None:
     loaded = _loaded_after("import aurous.emulator.pytest_plugin")
     assert {m for m in loaded if m.startswith("aurous")} == {

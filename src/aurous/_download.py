@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import logging
 import mimetypes
 import os
 import re
@@ -42,6 +43,8 @@ from ._types import RequestOptions
 from .types import Generation
 
 __all__ = ["OnProgress", "download_steps", "extension_for"]
+
+logger = logging.getLogger("aurous")
 
 OnProgress = Callable[[int, "int | None"], Any]
 """``on_progress(bytes_done, bytes_total_or_None)``: a plain function, or (on `AsyncClient`) a
@@ -321,6 +324,11 @@ def _commit(parts: list[_Part], overwrite: bool) -> list[Path]:
         if backup is not None:
             with contextlib.suppress(OSError):
                 backup.unlink()
+    for part in parts:
+        # Closed here, in the caller's thread (a worker's, on AsyncClient), not by _temp_parts
+        # on the event loop; the lock goes with it, and the file is fsync'd and in place.
+        with contextlib.suppress(OSError):
+            part.file.close()
     return [target for target, _ in placed]
 
 
@@ -421,7 +429,22 @@ def download_steps(
             file_name = f"{bases[n]}.{extension_for(part.content_type, url)}"
             part.target = dest_path if as_file else directory / file_name
         paths: list[Path] = yield Blocking(_commit, (parts, overwrite))
+        parts.clear()  # moved into place and closed: nothing left for _temp_parts to remove
     elapsed = (yield Now()) - clock_start
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(
+            "downloaded %d bytes of %s to %d file(s) in %.2fs",
+            progress.finished_bytes,
+            generation.id,
+            len(paths),
+            elapsed,
+            extra={
+                "generation_id": generation.id,
+                "download_bytes": progress.finished_bytes,
+                "download_seconds": elapsed,
+                "files": len(paths),
+            },
+        )
     yield Note(
         "download",
         {
