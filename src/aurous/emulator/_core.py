@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import email.utils
 import logging
 import re
 import threading
@@ -472,7 +473,14 @@ class Core:
         )
 
     def _finalise(self, response: EmuResponse, request_id: str) -> EmuResponse:
-        response.headers[:0] = [("Aurous-Request-Id", request_id), ("Aurous-Version", API_VERSION)]
+        # Date on the emulator's own clock, as a real server sends it: clients read rate-limit
+        # resets (Unix times) against it, not against a local clock that may be off.
+        date = email.utils.formatdate(self.clock.now(), usegmt=True)
+        response.headers[:0] = [
+            ("Aurous-Request-Id", request_id),
+            ("Aurous-Version", API_VERSION),
+            ("Date", date),
+        ]
         if response.header("Content-Length") is None:
             response.headers.append(("Content-Length", str(len(response.body))))
         return response

@@ -68,7 +68,11 @@ class EmulatorServer:
         self.port: int = self._socket.getsockname()[1]
         self.base_url = f"http://{_display_host(host)}:{self.port}"
         config = uvicorn.Config(
-            AsgiApp(core), lifespan="off", log_level="warning", access_log=False
+            AsgiApp(core),
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            date_header=False,  # the emulator sends its own Date, on its own clock
         )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
