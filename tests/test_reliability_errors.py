@@ -8,6 +8,7 @@ a webhook endpoint's signing secret is masked in its repr and str but still read
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -152,6 +153,37 @@ def test_api_key_is_redacted_on_every_error_path(both: Both, path: str, tmp_path
             assert KEY not in request.headers.get(name, ""), f"{name} in clear"
     assert KEY not in repr(caught.value)
     assert KEY not in str(caught.value)
+
+
+PASSWORD = "hunter2-in-the-url"
+
+
+def _output_behind_a_password(request: httpx.Request) -> httpx.Response:
+    if "/output/" in request.url.path:
+        return httpx.Response(200, headers={"Content-Length": "9999"}, stream=_Broken())
+    url = f"https://someone:{PASSWORD}@api.test/v1/images/{ONE['id']}/output/0"
+    return httpx.Response(200, json={**ONE, "output_urls": [url]})
+
+
+@pytest.mark.parametrize("path", ["connect error", "read timeout", "body broken mid-download"])
+def test_the_user_info_of_a_url_is_masked_in_the_error_and_the_log(
+    both: Both, path: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler, make = ERROR_PATHS[path]
+    if path == "body broken mid-download":
+        handler = _output_behind_a_password
+    client = both.hostile(handler, base_url=f"https://someone:{PASSWORD}@api.test")
+    caplog.set_level(logging.INFO, logger="aurous")
+
+    with pytest.raises(aurous.APIConnectionError) as caught:
+        both(make(client, tmp_path))
+    text = str(caught.value)
+    assert "https://REDACTED:REDACTED@api.test/v1/" in text  # still says where it went
+    assert PASSWORD not in text
+    assert PASSWORD not in caught.value.message
+    assert caplog.records, "the failure was not logged"
+    assert PASSWORD not in caplog.text
+    assert "someone" not in text + caplog.text
 
 
 # ---- a webhook endpoint's secret is masked ------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import pydantic
 
-from ._errors import APIResponseValidationError
+from ._errors import APIResponseValidationError, redact_secrets
 from ._response import ResponseInfo
 from ._types import RequestOptions
 from ._validation import (
@@ -117,6 +117,10 @@ class Call(Generic[T]):
         """
         self._fix_key(new_key)
         options = self.options
+        if "max_retries" in options:
+            retries = options["max_retries"]
+            if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+                raise ValueError(f"max_retries must be an int >= 0, got {retries!r:.60}")
         if "timeout" in options:
             timeout = options["timeout"]
             self.timeout = resolve_timeout(timeout, "timeout")
@@ -201,33 +205,50 @@ class Call(Generic[T]):
             else:
                 if not _may_carry_error_envelope(result):
                     return attach_response(result, info)
+        failure: Exception | None = None
         try:
             body = json.loads(content) if content else None
         except (ValueError, RecursionError) as exc:
             # ValueError covers bad JSON and bytes that are not UTF-8 (UnicodeDecodeError).
-            raise self._unreadable(response, f"the body is not JSON ({_reason(exc)})") from exc
-        if isinstance(body, dict) and isinstance(body.get("error"), dict):
-            code = body["error"].get("code")
-            raise self._unreadable(
-                response, f"a {response.status_code} answer carries an error envelope ({code!r})"
-            )
-        try:
-            result = self.parse(body)
-        except (pydantic.ValidationError, TypeError, ValueError, KeyError, RecursionError) as exc:
-            raise self._unreadable(
-                response, f"the body does not have the expected shape ({_reason(exc)})"
-            ) from exc
-        return attach_response(result, info)
+            failure, why = exc, f"the body is not JSON ({_reason(exc)})"
+        else:
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
+                code = body["error"].get("code")
+                raise self._unreadable(
+                    response,
+                    f"a {response.status_code} answer carries an error envelope ({code!r})",
+                )
+            try:
+                result = self.parse(body)
+            except (
+                pydantic.ValidationError,
+                TypeError,
+                ValueError,
+                KeyError,
+                RecursionError,
+            ) as exc:
+                failure, why = exc, f"the body does not have the expected shape ({_reason(exc)})"
+            else:
+                return attach_response(result, info)
+        # Raised out here, not in the ``except``: a body holding a secret must not stay
+        # reachable through the error's ``__context__`` (a validation error quotes the input).
+        raise self._unreadable(response, why, failure)
 
-    def _unreadable(self, response: httpx.Response, why: str) -> APIResponseValidationError:
+    def _unreadable(
+        self, response: httpx.Response, why: str, cause: Exception | None = None
+    ) -> APIResponseValidationError:
         request = response.request
         message = f"{request.method} {request.url.path} answered {response.status_code} but {why}"
-        return APIResponseValidationError(
-            message,
+        excerpt = _excerpt(response.content)
+        error = APIResponseValidationError(
+            redact_secrets(message),
             response=response,
-            body=_excerpt(response.content),
+            body=excerpt,
             idempotency_key=self.idempotency_key,
         )
+        if cause is not None and not _holds_secret(response.content):
+            error.__cause__ = cause
+        return error
 
 
 def _may_carry_error_envelope(model: Any) -> bool:
@@ -254,7 +275,13 @@ def _excerpt(content: bytes) -> str | None:
     if not content:
         return None
     text = content[: _EXCERPT * 4].decode("utf-8", "replace")
+    # Redacted before it is cut: a secret cut in half would no longer match.
+    text = redact_secrets(text)
     return text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else "")
+
+
+def _holds_secret(content: bytes) -> bool:
+    return b"whsec_" in content or b"al_live_" in content or b"al_test_" in content
 
 
 def _encode_query(params: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -33,14 +34,47 @@ __all__ = [
     "WaitTimeoutError",
     "WebhookVerificationError",
     "error_from_response",
+    "redact",
+    "redact_secrets",
 ]
+
+_SECRET = re.compile(r"\b(whsec|al_live|al_test)_[A-Za-z0-9_\-+/=]+")
+"""A webhook signing secret or an API key, as the API writes them."""
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with webhook signing secrets and API keys replaced by ``[redacted]``.
+
+    For excerpts of bodies that errors carry: an error travels into logs and bug reports, and
+    the answer to a webhook endpoint's create holds its signing secret.
+    """
+    return _SECRET.sub(r"\1_[redacted]", text) if "_" in text else text
 
 
 class AurousError(Exception):
-    """Base class of every error this SDK raises."""
+    """Base class of every error this SDK raises.
+
+    Every error raised after a billable create was sent carries that create's
+    ``idempotency_key``, and an error of ``create_and_wait`` also the last ``generation`` read:
+    send the create again with the key to get the same generation back, never a second one.
+    """
+
+    idempotency_key: str | None = None
+    """The ``Idempotency-Key`` of the create this error followed (``None`` when there was none):
+    sending the create again with it returns the generation the server holds, billed once."""
+    generation: Generation | None = None
+    """The last state of the generation read before the error (``create_and_wait``, ``wait``),
+    or ``None`` when none was read."""
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        key = self.idempotency_key
+        if key and key not in text:
+            return f"{text} [idempotency_key: {key}]"
+        return text
 
 
-def _redact(request: httpx.Request | None) -> None:
+def redact(request: httpx.Request | None) -> None:
     # An error travels into logs and bug reports: the request it carries (``exc.request``,
     # ``exc.response.request``, the chained httpx error's) must not hold the API key.
     if request is not None:
@@ -67,7 +101,7 @@ class APIConnectionError(AurousError):
         idempotency_key: str | None = None,
     ) -> None:
         super().__init__(message)
-        _redact(request)
+        redact(request)
         self.message = message
         self.request = request
         self.idempotency_key = idempotency_key
@@ -113,7 +147,7 @@ class APIStatusError(AurousError):
         idempotency_key: str | None = None,
     ) -> None:
         super().__init__(message)
-        _redact(_request_of(response))
+        redact(_request_of(response))
         self.message = message
         self.response = response
         self.status_code = response.status_code
@@ -201,7 +235,9 @@ class ServerError(APIStatusError):
 
 
 class APIResponseValidationError(AurousError):
-    """A 2xx answer the SDK cannot read: not JSON, not UTF-8, the wrong shape, an error envelope.
+    """An answer the SDK cannot use: a 2xx it cannot read (not JSON, not UTF-8, the wrong shape,
+    an error envelope, larger than ``max_response_size``), a list whose cursors cannot be
+    followed, or a redirect to a location no client can follow.
 
     The server may have done the work (a create is committed once it answers 2xx), so this
     carries what is needed to recover it: ``idempotency_key`` (send the create again with it to
@@ -218,7 +254,7 @@ class APIResponseValidationError(AurousError):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message)
-        _redact(_request_of(response))
+        redact(_request_of(response))
         self.message = message
         self.response = response
         """The ``httpx.Response`` (``None`` when the problem spans several responses)."""
@@ -240,20 +276,31 @@ class APIResponseValidationError(AurousError):
 
 
 class BudgetExceededError(AurousError):
-    """A batch item was not started: its cost would take the batch past ``max_credits``.
+    """A create was not sent: its estimated price would take a budget past its cap.
 
-    ``spent`` is what the batch had committed or held when it stopped starting items, ``cost``
-    this item's estimated price and ``max_credits`` the cap. Nothing was sent for the item; a
-    resumed run with a larger cap starts it.
+    Raised by a create made through a client copy with an `aurous.Budget`
+    (``with_options(budget=…)``), and reported for batch items not started because of the
+    batch's ``max_credits`` or of such a budget. ``spent`` is what was committed or held when
+    the create was refused, ``cost`` its estimated price, ``max_credits`` the cap, ``name`` the
+    budget's name (``None`` for an unnamed budget or a batch's ``max_credits``). Nothing was
+    sent; a resumed batch with a larger cap starts the items left out. A shared budget whose
+    store is unreachable refuses too, with ``spent`` NaN (unknown).
     """
 
     def __init__(
-        self, message: str, *, max_credits: float, spent: float, cost: float | None
+        self,
+        message: str,
+        *,
+        max_credits: float,
+        spent: float,
+        cost: float | None,
+        name: str | None = None,
     ) -> None:
         super().__init__(message)
         self.max_credits = max_credits
         self.spent = spent
         self.cost = cost
+        self.name = name
 
 
 class WaitTimeoutError(AurousError):
@@ -276,7 +323,7 @@ class GenerationFailedError(AurousError):
 
     def __init__(self, message: str | None = None, *, generation: Generation) -> None:
         super().__init__(message or _failure_message(generation))
-        self.generation = generation
+        self.generation: Generation = generation
         self.error_message: str | None = generation.error_message
 
 
@@ -350,7 +397,7 @@ def error_from_response(
     error, body = _envelope(response)
     request_id = response.headers.get("aurous-request-id")
     if error is None:
-        text = response.text.strip() if response.content else ""
+        text = redact_secrets(response.text.strip()) if response.content else ""
         excerpt = text[:_TEXT_EXCERPT] + ("…" if len(text) > _TEXT_EXCERPT else "")
         reason = response.reason_phrase or "error"
         message = f"HTTP {response.status_code} {reason}" + (f": {excerpt}" if excerpt else "")

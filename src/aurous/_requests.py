@@ -9,6 +9,7 @@ batch all send them.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import quote
@@ -104,11 +105,14 @@ def _nothing(body: Any) -> None:
 
 
 def path_id(name: str, value: str) -> str:
-    """A path segment from an id, refusing empty values and escaping anything unsafe."""
+    """A path segment from an id, refusing empty values and dot segments, escaping the rest."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, not {type(value).__name__}")
     if not value.strip():
         raise ValueError(f"{name} must be a non-empty id")
+    if value in (".", ".."):
+        # URLs resolve dot segments: "/v1/images/.." would be sent as "/v1" (another route).
+        raise ValueError(f"{name} cannot be {value!r}: a path of dots is not an id")
     try:
         return quote(value, safe="")
     except UnicodeEncodeError as exc:
@@ -200,6 +204,82 @@ def estimate_call(
     return request("POST", route, Estimate, options, json=body, retry_safe=True)
 
 
+# ---- what the API refuses for its parameters (``spec/openapi.yaml``, the create bodies) ----------
+#
+# Ranges, lengths and formats are the spec's and fixed for an API version, so a create that
+# breaks one is refused here rather than sent to be refused (a 400 per line, in a batch). Values
+# of enums are not checked: the server may accept new ones (sizes, resolutions) before this SDK
+# knows them; ``aurous batch --dry-run`` flags them, and ``--check-remote`` asks the API.
+
+_MAX_TEXT = 4000
+_MAX_URL = 2048
+_MAX_SEED = 4294967295
+_IMAGE_RANGES: dict[str, tuple[float, float]] = {
+    "width": (1024, 4096),
+    "height": (1024, 4096),
+    "steps": (1, 100),
+    "guidance_scale": (0.1, 30),
+    "cfg_rescale": (0, 1),
+    "denoise_strength": (0, 1),
+    "seed": (0, _MAX_SEED),
+    "count": (1, 4),
+}
+_VIDEO_RANGES: dict[str, tuple[float, float]] = {"duration": (2, 12), "seed": (-1, _MAX_SEED)}
+_REFERENCE_PREFIXES = ("file_", "https://")
+
+
+def _check_text(body: Mapping[str, Any], name: str) -> None:
+    value = body.get(name)
+    if not isinstance(value, str):
+        return  # absent, or a wrong type the argument check reports
+    if not 1 <= len(value) <= _MAX_TEXT:
+        raise ValueError(f"{name} must be 1 to {_MAX_TEXT} characters long, got {len(value)}")
+    if value.isspace():
+        raise ValueError(f"{name} must not be blank")
+
+
+def _check_ranges(body: Mapping[str, Any], ranges: Mapping[str, tuple[float, float]]) -> None:
+    for name, (low, high) in ranges.items():
+        value = body.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            continue  # NaN and infinities are not JSON: the body check names them
+        if not low <= value <= high:
+            raise ValueError(
+                f"{name} must be between {_bound(low)} and {_bound(high)}, got {value!r}"
+            )
+
+
+def _bound(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _check_url(name: str, value: Any, prefixes: tuple[str, ...], what: str) -> None:
+    if not isinstance(value, str):
+        return
+    if len(value) > _MAX_URL:
+        raise ValueError(f"{name} must be at most {_MAX_URL} characters long, got {len(value)}")
+    if not value.startswith(prefixes) or value in prefixes:
+        raise ValueError(f"{name} must be {what}, got {value!r:.80}")
+
+
+def _check_loras(body: Mapping[str, Any]) -> None:
+    for index, item in enumerate(body.get("loras") or ()):
+        where = f"loras[{index}]"
+        if not isinstance(item, Mapping):
+            raise TypeError(f"{where} must be a dict like {{'lora': 'id-or-slug', 'weight': 1.0}}")
+        lora = item.get("lora")
+        if not isinstance(lora, str) or not lora:
+            raise ValueError(f"{where} needs 'lora': a LoRA id or slug")
+        weight = item.get("weight")
+        if weight is not None:
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+                raise TypeError(f"{where}.weight must be a number, not {type(weight).__name__}")
+            if not 0 <= weight <= 2:
+                raise ValueError(f"{where}.weight must be between 0 and 2, got {weight!r}")
+
+
 def check_image_body(body: dict[str, Any]) -> None:
     """The image body rules the types cannot express (the server would refuse these)."""
     # An empty list counts as absent for the API, so it cannot clash with its alternative.
@@ -214,6 +294,18 @@ def check_image_body(body: dict[str, Any]) -> None:
             ("width", "height") if body.get("width") is not None else ("height", "width")
         )
         raise ValueError(f"{given} needs {missing}: custom sizes take both width and height")
+    _check_text(body, "prompt")
+    _check_text(body, "negative_prompt")
+    _check_ranges(body, _IMAGE_RANGES)
+    _check_loras(body)
+    for index, url in enumerate(body.get("reference_image_urls") or ()):
+        _check_url(
+            f"reference_image_urls[{index}]",
+            url,
+            _REFERENCE_PREFIXES,
+            "a file_… id or an https:// URL",
+        )
+    _check_url("webhook_url", body.get("webhook_url"), ("https://",), "an https:// URL")
 
 
 def check_video_body(body: dict[str, Any]) -> None:
@@ -222,6 +314,11 @@ def check_video_body(body: dict[str, Any]) -> None:
         raise ValueError("a video needs a prompt, a first_frame_url, or both")
     if body.get("last_frame_url") is not None and body.get("first_frame_url") is None:
         raise ValueError("last_frame_url needs first_frame_url")
+    _check_text(body, "prompt")
+    _check_ranges(body, _VIDEO_RANGES)
+    for name in ("first_frame_url", "last_frame_url"):
+        _check_url(name, body.get(name), _REFERENCE_PREFIXES, "a file_… id or an https:// URL")
+    _check_url("webhook_url", body.get("webhook_url"), ("https://",), "an https:// URL")
 
 
 @functools.cache

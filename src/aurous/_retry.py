@@ -69,14 +69,20 @@ def _jittered(step: float, cap: float) -> float:
     return min(cap, step * random.uniform(1 - JITTER, 1 + JITTER))
 
 
+def _doubled(start: float, times: int, cap: float) -> float:
+    """``start`` doubled ``times - 1`` times, at most ``cap``: the exponent is bounded, since a
+    float power overflows (``OverflowError``) after about a thousand doublings."""
+    return min(cap, start * 2.0 ** min(max(0, times - 1), 64))
+
+
 def backoff_delay(attempt: int) -> float:
     """The wait after failed attempt number ``attempt`` (1-based): 1, 2, 4, 8 … s, ±20 %, ≤ 30 s."""
-    return _jittered(min(BACKOFF_CAP, BACKOFF_START * 2.0 ** max(0, attempt - 1)), BACKOFF_CAP)
+    return _jittered(_doubled(BACKOFF_START, attempt, BACKOFF_CAP), BACKOFF_CAP)
 
 
 def conflict_delay(attempt: int) -> float:
     """The wait after the ``attempt``-th 409 ``idempotency_key_in_use``: 0.5 s doubling to 8 s."""
-    step = min(CONFLICT_BACKOFF_CAP, CONFLICT_BACKOFF_START * 2.0 ** max(0, attempt - 1))
+    step = _doubled(CONFLICT_BACKOFF_START, attempt, CONFLICT_BACKOFF_CAP)
     return _jittered(step, CONFLICT_BACKOFF_CAP)
 
 
@@ -87,7 +93,7 @@ def rate_limit_delay(error: RateLimitError, times: int = 1) -> float:
     else until the bucket resets, else 1 s; never less than a floor that doubles with each 429
     in a row, so a server answering ``Retry-After: 0`` is not hammered.
     """
-    floor = min(BARE_RATE_LIMIT_WAIT, _MIN_RATE_LIMIT_WAIT * 2.0 ** max(0, times - 1))
+    floor = _doubled(_MIN_RATE_LIMIT_WAIT, times, BARE_RATE_LIMIT_WAIT)
     if error.retry_after is not None:
         return max(error.retry_after, floor)
     until_reset = error.rate_limit.seconds_until_reset()
@@ -105,7 +111,7 @@ def retry_delay(
     ``rate_limits``: whether a 429 is retried here (only when the client does not pace itself;
     a pacing client waits for limits without spending retries).
     """
-    if attempt > max_retries:
+    if attempt > max_retries or getattr(error, "_client_closed", False):
         return None
     if isinstance(error, RateLimitError):
         # Refused before anything was done, so always safe to repeat.

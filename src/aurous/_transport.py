@@ -29,11 +29,12 @@ from ._errors import (
     APITimeoutError,
     AurousError,
     error_from_response,
+    redact,
 )
 from ._steps import Exchange, Steps, UnreadBody
 from ._version import __version__
 
-__all__ = ["BodyTooLarge", "Transport", "stream_error"]
+__all__ = ["BodyTooLarge", "Transport", "closed_error", "stream_error"]
 
 logger = logging.getLogger("aurous")
 
@@ -119,6 +120,13 @@ def _bodiless(response: httpx.Response) -> httpx.Response:
     return httpx.Response(response.status_code, headers=headers, request=response.request)
 
 
+def _shown(url: httpx.URL) -> httpx.URL:
+    """``url`` as an error message or a log record shows it: without its query (a signed URL's
+    token) and with its user info (a password) masked, as the spans mask it."""
+    url = url.copy_with(query=None)
+    return url.copy_with(userinfo=b"REDACTED:REDACTED") if url.userinfo else url
+
+
 def connection_error(
     exc: Exception, request: httpx.Request, idempotency_key: str | None
 ) -> APIConnectionError:
@@ -127,7 +135,7 @@ def connection_error(
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     what = "timed out" if cls is APITimeoutError else "failed"
     reason = _reason(exc)
-    url = request.url.copy_with(query=None)
+    url = _shown(request.url)
     error = cls(
         f"{request.method} {url} {what}: {reason}",
         request=request,
@@ -151,12 +159,54 @@ def connection_error(
     return error
 
 
+def _bad_location(exc: Exception) -> bool:
+    """Whether httpx refused to send because an answer's ``Location`` cannot be followed.
+
+    httpx builds the next request of every redirect inside ``send``, even when it does not
+    follow it, and raises there for a ``Location`` it cannot parse (``javascript:``, ``data:``,
+    ``mailto:``, a malformed URL): the answer itself is then lost. The request was already built,
+    so an ``InvalidURL`` raised by ``send`` can only come from that.
+    """
+    if isinstance(exc, httpx.InvalidURL):
+        return True
+    return isinstance(exc, httpx.RemoteProtocolError) and "location header" in str(exc).lower()
+
+
+def unfollowable(
+    exc: Exception, request: httpx.Request, idempotency_key: str | None
+) -> APIResponseValidationError:
+    """The error for an answer redirecting where no client can follow: not a network failure,
+    and not worth a retry (the server would answer the same)."""
+    redact(request)  # the error holds no response, but its traceback's frames hold the request
+    return APIResponseValidationError(
+        f"{request.method} {request.url.path} answered a redirect whose Location cannot be "
+        f"followed ({exc})",
+        response=None,
+        idempotency_key=idempotency_key,
+    )
+
+
+def closed_error(request: httpx.Request, idempotency_key: str | None) -> APIConnectionError:
+    """The error for a request sent through a client that was closed meanwhile (``close()``,
+    the end of a ``with`` block): never sent, and never retried — it would fail the same way."""
+    url = _shown(request.url)
+    error = APIConnectionError(
+        f"{request.method} {url} was not sent: the client was closed while the call was in "
+        "progress",
+        request=request,
+        idempotency_key=idempotency_key,
+    )
+    error._never_sent = True  # type: ignore[attr-defined]
+    error._client_closed = True  # type: ignore[attr-defined]
+    return error
+
+
 def stream_error(exc: Exception, response: httpx.Response) -> APIConnectionError:
     """A body that broke off mid-stream surfaces as the SDK's connection error, like a send."""
     request = response.request
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     return cls(
-        f"reading the body of {request.method} {request.url.copy_with(query=None)} failed: "
+        f"reading the body of {request.method} {_shown(request.url)} failed: "
         f"{type(exc).__name__}: {exc}",
         request=request,
     )
@@ -216,9 +266,15 @@ class Transport:
             try:
                 response = yield exchange
             except (httpx.TransportError, httpx.InvalidURL) as exc:
+                if _bad_location(exc):
+                    raise unfollowable(exc, request, call.idempotency_key) from exc
                 raise connection_error(exc, request, call.idempotency_key) from exc
             except UnreadBody as exc:
                 raise self.unreadable(exc, call) from exc.error
+            except RuntimeError as exc:
+                if not self.http.is_closed:
+                    raise
+                raise closed_error(request, call.idempotency_key) from exc
             self.observe(response, attempt, call)
             hop = self.redirect(response, method, call)
             if hop is None:
@@ -347,6 +403,7 @@ class Transport:
                     "status_code": response.status_code,
                     "request_id": request_id,
                     "attempt": attempt,
+                    "route": call.route,
                     "idempotency_key": call.idempotency_key,
                 },
             )

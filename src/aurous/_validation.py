@@ -8,25 +8,33 @@ from __future__ import annotations
 
 import collections.abc
 import difflib
+import importlib.util
 import inspect
 import math
+import os
 import re
+import ssl
 import types
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, Union, get_args, get_origin
+from urllib.request import getproxies
 
 import httpx
 from typing_extensions import NotRequired, Required, Unpack, is_typeddict
 
+from ._errors import AurousError
 from ._types import NOT_GIVEN, NotGiven
 
 __all__ = [
     "argument_checker",
+    "check_base_url",
+    "check_environment",
     "check_header_value",
     "check_json_value",
     "public_signature",
     "resolve_timeout",
+    "tls_environment_error",
     "typeddict_checker",
 ]
 
@@ -144,6 +152,22 @@ def _sequence(args: tuple[Any, ...]) -> tuple[Check, str]:
     return seq, f"a list of {item_name}" if args else "a list"
 
 
+def _tuple(args: tuple[Any, ...]) -> tuple[Check, str]:
+    """``tuple[X, ...]`` is a list of X; ``tuple[A, B]`` is checked position by position."""
+    if not args or (len(args) == 2 and args[1] is Ellipsis):
+        return _sequence(args[:1])
+    parts = [_predicate(a) for a in args]
+
+    def fixed(v: Any) -> bool:
+        return (
+            isinstance(v, (tuple, list))
+            and len(v) == len(parts)
+            and all(p(x) for (p, _), x in zip(parts, v, strict=True))
+        )
+
+    return fixed, f"({', '.join(n for _, n in parts)})"
+
+
 def _mapping(args: tuple[Any, ...]) -> tuple[Check, str]:
     return (lambda v: isinstance(v, collections.abc.Mapping)), "a mapping"
 
@@ -156,7 +180,7 @@ _BY_ORIGIN: dict[Any, Callable[[tuple[Any, ...]], tuple[Check, str]]] = {
     types.UnionType: _union,
     collections.abc.Iterable: _iterable,
     list: _sequence,
-    tuple: _sequence,
+    tuple: _tuple,
     collections.abc.Sequence: _sequence,
     dict: _mapping,
     collections.abc.Mapping: _mapping,
@@ -389,3 +413,134 @@ def _check_seconds(value: Any, param: str) -> None:
             f"{param} must be a positive, finite number of seconds (None for no limit), "
             f"got {value!r:.60}"
         )
+
+
+# ---- what a client is built from: its base URL, and the environment ----------------------------
+
+_TLS_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def check_base_url(value: Any, source: str = "base_url") -> str:
+    """``value`` as a base URL every request can start from, or a ``ValueError`` naming
+    ``source`` (the argument, or the environment variable it came from).
+
+    httpx would refuse a malformed URL only when the first request is built, as an error that
+    looks like a network failure (and is retried); a query or a fragment would be glued to
+    every path.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{source} must be a str, not {type(value).__name__}")
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError(f"{source} is not a valid URL ({exc}): {value!r:.100}") from None
+    if url.scheme not in ("http", "https") or not value.startswith(("http://", "https://")):
+        raise ValueError(f"{source} must be an http(s) URL, got {value!r:.100}")
+    problem = _host_problem(url)
+    if problem is not None:
+        raise ValueError(f"{source} has {problem}: {value!r:.100}")
+    if url.query or url.fragment or "?" in value or "#" in value:
+        raise ValueError(
+            f"{source} must not have a query or a fragment (paths are appended to it): "
+            f"{value!r:.100}"
+        )
+    return value
+
+
+def _host_problem(url: httpx.URL) -> str | None:
+    """What makes ``url`` unusable although httpx parsed it (httpx checks these only when it
+    connects, as a connection error), or ``None``."""
+    host = url.host
+    if not host or any(char.isspace() or char in "%[]" for char in host):
+        return "no valid host name"
+    if url.port is not None and not 0 < url.port < 65536:
+        return f"port {url.port}, outside 1-65535"
+    return None
+
+
+def check_environment() -> None:
+    """Refuse the environment's TLS and proxy settings that httpx would fail on, naming the
+    variable and its value — before a client the SDK builds reads them.
+
+    httpx reads ``SSL_CERT_FILE``/``SSL_CERT_DIR`` and the proxy variables (``HTTPS_PROXY`` …)
+    itself, and fails with ``FileNotFoundError``, ``httpx.InvalidURL``, ``ValueError`` or
+    ``ImportError`` that name neither; a missing ``SSL_CERT_DIR`` would fail every TLS handshake
+    later instead.
+    """
+    cafile = os.environ.get("SSL_CERT_FILE")
+    if cafile:
+        if not os.path.isfile(cafile):
+            raise AurousError(
+                f"SSL_CERT_FILE is {cafile!r}, which is not a file: point it at a PEM bundle of "
+                "CA certificates, or unset it"
+            )
+    else:
+        capath = os.environ.get("SSL_CERT_DIR")
+        if capath and not os.path.isdir(capath):
+            raise AurousError(
+                f"SSL_CERT_DIR is {capath!r}, which is not a directory: point it at a directory "
+                "of CA certificates, or unset it"
+            )
+    proxies = getproxies()
+    if any(host.strip() == "*" for host in proxies.get("no", "").split(",")):
+        return  # NO_PROXY=* : httpx uses no proxy at all
+    for scheme in ("http", "https", "all"):
+        value = proxies.get(scheme)
+        if value:
+            _check_proxy(scheme, value)
+
+
+def _check_proxy(scheme: str, value: str) -> None:
+    # As httpx reads it: a bare "host:port" means an http:// proxy.
+    url = value if "://" in value else f"http://{value}"
+    variable = _proxy_variable(scheme, value)
+    shown = _without_password(value)
+    try:
+        proxy = httpx.Proxy(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        reason = str(exc).replace(value, shown)
+        raise AurousError(f"{variable} is not a usable proxy URL ({reason}): {shown!r}") from None
+    if proxy.url.scheme not in _PROXY_SCHEMES:
+        raise AurousError(f"{variable} has an unsupported proxy scheme: {shown!r}")
+    problem = _host_problem(proxy.url)
+    if problem is not None:
+        raise AurousError(f"{variable} is not a usable proxy URL ({problem}): {shown!r}")
+    if proxy.url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise AurousError(
+            f"{variable} is a SOCKS proxy ({shown!r}), which needs the socksio package: "
+            "pip install 'httpx[socks]'"
+        )
+
+
+def _proxy_variable(scheme: str, value: str) -> str:
+    """Where a proxy setting came from: ``HTTPS_PROXY`` or ``https_proxy`` (or, on Windows and
+    macOS, the system's proxy settings, which ``urllib`` falls back to)."""
+    name = f"{scheme}_proxy"
+    for candidate in (name, name.upper()):
+        if os.environ.get(candidate) == value:
+            return candidate
+    return f"the system's {scheme} proxy setting"
+
+
+def _without_password(value: str) -> str:
+    """A proxy URL as it may be shown in an error: ``user:***@host``."""
+    scheme, sep, rest = value.rpartition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    return f"{scheme}{sep}{userinfo}{at}{host}"
+
+
+def tls_environment_error(exc: Exception) -> AurousError:
+    """The error for CA certificates the environment names but that cannot be loaded."""
+    for variable in _TLS_VARIABLES:
+        path = os.environ.get(variable)
+        if path:
+            reason = str(exc)
+            if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and exc.strerror:
+                reason = exc.strerror
+            return AurousError(
+                f"the CA certificates in {variable} ({path!r}) cannot be loaded: {reason}"
+            )
+    return AurousError(f"the CA certificates cannot be loaded: {exc}")

@@ -92,25 +92,62 @@ class TokenPage(BasePage[T]):
         return self.next_page
 
 
+_MAX_CURSOR_LENGTH = 2048
+"""Longest cursor (or page token) followed: the API's are a few dozen characters, and a longer
+one would push the next page's request line past what servers and proxies accept."""
+_MAX_EMPTY_PAGES = 3
+"""Empty pages in a row that may still say ``has_more``; one more and the list is refused."""
+
+
 class _Cursors:
-    """The cursors a list has followed: a server that hands one out twice would page forever."""
+    """The cursors a list has followed, checked before the next page is asked for.
+
+    A server that hands a cursor out twice, or keeps answering empty pages that say
+    ``has_more``, would page forever; one whose cursor cannot be sent back would fail with an
+    error about a query parameter the caller never set.
+    """
 
     def __init__(self) -> None:
         self._seen: set[str] = set()
+        self._empty = 0
 
     def check(self, page: BasePage[Any], call: Call[Any]) -> None:
         cursor = page._cursor() if page.has_more else None
         if cursor is None:
             return
+        problem = None
         if cursor in self._seen:
+            problem = f"returned cursor {cursor[:60]!r} a second time"
+        elif len(cursor) > _MAX_CURSOR_LENGTH:
+            problem = (
+                f"returned a cursor of {len(cursor):,} characters (at most "
+                f"{_MAX_CURSOR_LENGTH:,} are sent back)"
+            )
+        elif not _sendable(cursor):
+            problem = f"returned a cursor that cannot be sent back ({cursor[:60]!r})"
+        else:
+            self._empty = self._empty + 1 if not page.data else 0
+            if self._empty > _MAX_EMPTY_PAGES:
+                problem = f"returned {self._empty} empty pages in a row that say has_more"
+        if problem is not None:
             info = page._response
             raise APIResponseValidationError(
-                f"GET {call.path} returned cursor {cursor!r} a second time; stopping instead "
-                "of paging forever",
+                f"GET {call.path} {problem}; stopping instead of paging on",
                 response=None,
                 request_id=info.request_id if info is not None else None,
             )
         self._seen.add(cursor)
+
+
+def _sendable(cursor: str) -> bool:
+    """Whether ``cursor`` can go back in a query string: UTF-8, so no lone surrogate."""
+    if cursor.isascii():
+        return True
+    try:
+        cursor.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class _PageView(Generic[T]):
