@@ -5,16 +5,22 @@ app needs no semaphore of its own: fifty users asking for an image at the same m
 one, as fast as the team's limits allow. Each user may spend ``DAILY_CREDITS`` a day: a budget
 named per user and day caps what their requests create (``402`` once it is spent) — across
 every worker process when the client's pacing uses a shared store
-(``AUROUS_PACING_URL=redis://…``). Webhooks are received by the verifying receiver of
-``webhook_receiver.py``, mounted under ``/webhooks``.
+(``AUROUS_PACING_URL=redis://…``).
+
+The client's webhook receiver (`aurous.webhooks.Receiver`) is mounted under ``/webhooks``: register
+``https://<your host>/webhooks/`` for the ``image.*`` events, and a request waiting in
+``create_and_wait`` returns as soon as its generation's delivery arrives, instead of at its next
+poll (polls become a backstop for a lost delivery). With a shared pacing store, a delivery that
+lands on any worker ends the waits of every worker.
 
 Try it against the built-in emulator (no key, no credits)::
 
     pip install "aurous[emulator]" fastapi
     python -m aurous.emulator --port 8080 --allow-http-webhooks   # prints AUROUS_BASE_URL, AUROUS_API_KEY
     export AUROUS_BASE_URL=http://127.0.0.1:8080 AUROUS_API_KEY=al_live_...
-    export AUROUS_WEBHOOK_SECRET=whsec_...      # the secret of your webhook endpoint
-    python examples/fastapi_app.py --port 8000
+    aurous webhooks create http://127.0.0.1:8000/webhooks/ -e image.completed -e image.failed
+    export AUROUS_WEBHOOK_SECRET=whsec_...      # the secret it printed
+    python examples/fastapi_app.py --port 8000  # or: uvicorn fastapi_app:create_app --factory
 
     curl -X POST localhost:8000/images -H 'content-type: application/json' \\
          -H 'x-user-id: 42' -d '{"prompt": "a lighthouse at dusk"}'
@@ -27,7 +33,6 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
-from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -36,9 +41,7 @@ from pydantic import BaseModel, Field
 
 import aurous
 from aurous.types import ImageSize
-
-sys.path.insert(0, str(Path(__file__).parent))
-from webhook_receiver import create_app as create_receiver
+from aurous.webhooks import Receiver
 
 DAILY_CREDITS = 50.0
 """What one user may spend a day."""
@@ -66,27 +69,31 @@ def create_app(
     webhook_secret: str | None = None,
     daily_credits: float = DAILY_CREDITS,
 ) -> FastAPI:
-    """The application. ``client`` defaults to an `aurous.AsyncClient` from the environment;
-    each user may spend ``daily_credits`` a day."""
+    """The application. ``client`` (closed when the app stops) defaults to an
+    `aurous.AsyncClient` from the environment, ``webhook_secret`` to ``AUROUS_WEBHOOK_SECRET``
+    (read at each delivery); each user may spend ``daily_credits`` a day."""
+    # One client for the whole process: one connection pool, one pacing state, one receiver.
+    # Created with the app (the receiver needs it), closed by the lifespan.
+    shared = client if client is not None else aurous.AsyncClient()
+    receiver = Receiver(shared, secret=webhook_secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # One client for the whole process: one connection pool, one pacing state.
-        async with client or aurous.AsyncClient() as shared:
-            app.state.aurous = shared
+        async with shared:
             yield
 
     app = FastAPI(title="aurous web backend example", lifespan=lifespan)
-    receiver = create_receiver(webhook_secret, path="/aurous")
-    app.mount("/webhooks", receiver)
-    app.state.webhook_events = receiver.state.event_log
+    app.state.aurous = shared
+    app.state.webhooks = receiver  # its counters: received, rejected
+    # Verifies, drops duplicates and wakes this client's waits; answers every path under
+    # /webhooks/ (a bare /webhooks is redirected by Starlette: register the trailing slash).
+    app.mount("/webhooks", receiver.asgi)
 
     @app.post("/images", response_model=ImageResult)
     async def create_image(
-        body: ImageRequest, request: Request, x_user_id: str = Header(default="anonymous")
+        body: ImageRequest, x_user_id: str = Header(default="anonymous")
     ) -> ImageResult:
         # A real app takes the user from its authentication; a header keeps the example short.
-        shared: aurous.AsyncClient = request.app.state.aurous
         # One budget per user and day, whichever request (or worker) spends it: a name is one
         # budget in the process, and in the fleet when pacing uses a shared store. The copy
         # shares the client's pool and pacing, and tags the user's calls (budget entries, logs).
@@ -94,6 +101,7 @@ def create_app(
         mine = shared.with_options(budget=budget, tags={"user": x_user_id})
         try:
             # Typed arguments, checked by mypy; ``size=None`` is not sent (the API's default).
+            # Ends at the generation's webhook delivery (or, if it is lost, at a poll).
             generation = await mine.images.create_and_wait(
                 prompt=body.prompt, size=body.size, raise_on_failure=True, timeout=120
             )
@@ -132,16 +140,12 @@ def create_app(
     return app
 
 
-app = create_app()
-"""For ``uvicorn fastapi_app:app`` (the client is created from the environment at startup)."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the aurous web-backend example.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

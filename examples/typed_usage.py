@@ -16,6 +16,7 @@ from typing_extensions import assert_type
 
 import aurous
 from aurous import NOT_GIVEN
+from aurous.streams import SyncStream
 from aurous.types import (
     Balance,
     Character,
@@ -370,3 +371,24 @@ async def async_helpers(client: aurous.AsyncClient, out: Path) -> None:
     assert_type(await client.images.wait(done.id), Generation)
     assert_type(await client.images.download(done, out), list[Path])
     assert_type(await client.images.batch(["a red fox"], concurrency=2), list[aurous.BatchResult])
+
+
+def raw_responses_and_streams(client: aurous.Client) -> None:
+    """``with_raw_response`` (the HTTP response and the result) and ``watch`` (every state)."""
+    raw = client.with_raw_response.images.create(prompt="a lighthouse at dusk")
+    assert_type(raw, aurous.APIResponse[Generation])
+    assert_type(raw.parse(), Generation)
+    assert_type(raw.status_code, int | None)
+    listed = client.with_raw_response.images.list(limit=10)
+    assert_type(listed.parse().data, list[Generation])
+    states = client.images.watch(IMAGE_ID, timeout=120)
+    assert_type(states, SyncStream[Generation])
+    for state in states:
+        assert_type(state, Generation)
+
+
+async def async_raw_responses_and_streams(client: aurous.AsyncClient) -> None:
+    raw = await client.with_raw_response.balance.retrieve()
+    assert_type(raw.parse(), aurous.types.Balance)
+    async for state in client.images.watch(IMAGE_ID):
+        assert_type(state, Generation)

@@ -133,7 +133,7 @@ _SOURCES: dict[str, str] = {
     "Generation": ".types",
 }
 # ``pagination`` is not in ``__all__`` but was reachable as ``aurous.pagination`` once loaded.
-_SUBMODULES = frozenset({"pagination", "types", "webhooks"})
+_SUBMODULES = frozenset({"pagination", "streams", "types", "webhooks"})
 
 if not TYPE_CHECKING:  # hidden from type checkers: see aurous._lazy
     __getattr__, __dir__ = lazy_attributes(__name__, _SOURCES, __all__, _SUBMODULES)

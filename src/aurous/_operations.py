@@ -33,10 +33,11 @@ from typing import (
 
 from typing_extensions import ParamSpec, Self
 
-from ._drivers import AsyncStream, SyncStream, run_async, run_sync
+from ._drivers import run_async, run_sync
 from ._response import APIResponse
 from ._steps import Steps
 from ._validation import argument_checker, public_signature
+from .streams import AsyncStream, SyncStream
 
 if TYPE_CHECKING:
     from ._client import _BaseClient

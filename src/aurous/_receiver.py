@@ -15,6 +15,10 @@ Mount it where your framework mounts apps::
 
     app.mount("/webhooks", receiver.asgi)             # FastAPI / Starlette
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/webhooks": receiver.wsgi})  # Flask
+
+The apps answer every path under their mount. Starlette answers a bare ``/webhooks`` with a
+redirect to ``/webhooks/`` (which the API does not follow): register ``…/webhooks/`` there, or
+add the app at an exact path (``app.add_route("/webhooks", receiver.asgi, methods=["POST"])``).
 """
 
 from __future__ import annotations
@@ -24,20 +28,27 @@ import inspect
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import WebhookVerificationError
+from ._signature import DEFAULT_TOLERANCE
 from .types.events import Event
 
-__all__ = ["Handler", "Receiver"]
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
+
+__all__ = ["Handler", "Receiver", "RejectionHandler"]
 
 logger = logging.getLogger("aurous")
 
 Handler = Callable[[Event], "Awaitable[None] | None"]
 """A function of the event: plain, or a coroutine function."""
 H = TypeVar("H", bound=Handler)
+RejectionHandler = Callable[[WebhookVerificationError], None]
+"""A function of the error a refused delivery raised (its ``reason`` says why)."""
+R = TypeVar("R", bound=RejectionHandler)
 
 _MAX_BODY = 1024 * 1024
 """Deliveries are small JSON documents; anything larger is refused before it is read whole."""
@@ -50,14 +61,29 @@ class Receiver:
     Args:
         client: The `aurous.Client` or `aurous.AsyncClient` whose waits deliveries complete.
         secret: The endpoint's signing secret (``whsec_…``), or several during a rotation;
-            default: ``AUROUS_WEBHOOK_SECRET``.
+            default: ``AUROUS_WEBHOOK_SECRET``, read at each delivery.
+        tolerance: Accepted age of a signature's timestamp, in seconds, either way.
+        clock: The Unix time to check signature timestamps against (default: ``time.time``);
+            for a sender on a clock of its own, such as an emulator's (``emu.deliver_webhooks_to``
+            sets it).
     """
 
-    def __init__(self, client: Any, *, secret: str | list[str] | None = None) -> None:
+    def __init__(
+        self,
+        client: Client | AsyncClient,
+        *,
+        secret: str | Sequence[str] | None = None,
+        tolerance: int = DEFAULT_TOLERANCE,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.webhooks = client.webhooks
         self.secret = secret
+        self.tolerance = tolerance
+        self.clock = clock
         self._handlers: dict[str, list[Handler]] = {}
+        self._on_rejected: list[RejectionHandler] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self.received = 0
         """Deliveries verified and acted on (duplicates and stale states not counted)."""
@@ -82,22 +108,41 @@ class Receiver:
 
         return register
 
+    def on_rejected(self, handler: R) -> R:
+        """Register the decorated function for refused deliveries: it is called with the
+        `aurous.WebhookVerificationError` (``.reason``: why) before the 400 is answered, so keep
+        it quick (a log line, a metric). A wrong secret shows up here, on the receiving side.
+        Each refusal is also logged (a warning on the ``aurous`` logger) and counted in
+        `rejected`."""
+        if not callable(handler):
+            raise TypeError("a handler must be callable")
+        self._on_rejected.append(handler)
+        return handler
+
     # ---- the transport-free core ---------------------------------------------------------------
     def accept(self, body: bytes, headers: Mapping[str, str]) -> tuple[int, bytes, list[Any]]:
         """Verify and take one delivery: (status, response body, the calls still to make)."""
         try:
-            event = self.webhooks.receive(body, headers, secret=self.secret)
+            event = self.webhooks.receive(
+                body,
+                headers,
+                secret=self.secret,
+                tolerance=self.tolerance,
+                now=self.clock() if self.clock is not None else None,
+            )
         except WebhookVerificationError as error:
             with self._lock:
                 self.rejected += 1
             logger.warning("aurous: webhook delivery rejected: %s", error.reason)
+            for handler in self._on_rejected:
+                try:
+                    handler(error)
+                except Exception:
+                    logger.exception("aurous: a webhook rejection handler failed")
             return 400, _json({"error": "invalid signature", "reason": error.reason}), []
         if event.duplicate or event.stale:
-            return (
-                200,
-                _json({"received": True, "ignored": "duplicate" if event.duplicate else "stale"}),
-                [],
-            )
+            ignored = "duplicate" if event.duplicate else "stale"
+            return 200, _json({"received": True, "ignored": ignored}), []
         with self._lock:
             self.received += 1
         handlers = [*self._handlers.get(str(event.type), ()), *self._handlers.get(_ALL, ())]
@@ -105,10 +150,21 @@ class Receiver:
 
     def deliver(self, body: bytes, headers: Mapping[str, str]) -> int:
         """Take a delivery in this thread and run its handlers before returning (the emulator's
-        in-process deliveries, tests); the status a server would answer."""
+        in-process deliveries, tests); the status a server would answer.
+
+        As behind a server, a handler that raises is logged and the answer stays 2xx. Called
+        on a thread running an event loop (an `AsyncClient`'s emulator delivers in-process on
+        it), coroutine handlers are scheduled as tasks of that loop: they run once the caller
+        yields to it.
+        """
         status, _, calls = self.accept(body, headers)
         for handler, event in calls:
-            _run_blocking(handler, event)
+            if inspect.iscoroutinefunction(handler) and _running_loop() is not None:
+                task = asyncio.ensure_future(_logged(handler, event))
+                self._tasks.add(task)  # a reference, until done: the loop keeps only weak ones
+                task.add_done_callback(self._tasks.discard)
+            else:
+                _run_logged(handler, event)
         return status
 
     @property
@@ -145,13 +201,10 @@ class Receiver:
             status, answer, calls = self.accept(body, headers)
         await _asgi_answer(send, status, answer)
         for handler, event in calls:  # after the answer: the API is not kept waiting
-            try:
-                if inspect.iscoroutinefunction(handler):
-                    await handler(event)
-                else:
-                    await asyncio.to_thread(_run_blocking, handler, event)
-            except Exception:
-                logger.exception("aurous: a webhook handler failed for %s", event.id)
+            if inspect.iscoroutinefunction(handler):
+                await _logged(handler, event)
+            else:
+                await asyncio.to_thread(_run_logged, handler, event)
 
     # ---- WSGI ------------------------------------------------------------------------------------
     @property
@@ -211,6 +264,22 @@ def _run_logged(handler: Handler, event: Event) -> None:
         _run_blocking(handler, event)
     except Exception:
         logger.exception("aurous: a webhook handler failed for %s", event.id)
+
+
+async def _logged(handler: Handler, event: Event) -> None:
+    try:
+        result = handler(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        logger.exception("aurous: a webhook handler failed for %s", event.id)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 async def _awaited(awaitable: Awaitable[None]) -> None:

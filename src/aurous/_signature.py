@@ -7,6 +7,8 @@ import hmac
 import time
 
 SIGNATURE_HEADER = "Aurous-Webhook-Signature"
+DEFAULT_TOLERANCE = 300
+"""Seconds a signature stays valid on either side of its timestamp."""
 
 
 def compute_signature(secret: str, timestamp: int, payload: bytes) -> str:

@@ -30,7 +30,8 @@ from typing import Any
 import pydantic
 
 from ._errors import WebhookVerificationError
-from ._receiver import Handler, Receiver
+from ._receiver import Handler, Receiver, RejectionHandler
+from ._signature import DEFAULT_TOLERANCE as _DEFAULT_TOLERANCE
 from ._signature import SIGNATURE_HEADER, compute_signature
 from ._signature import signature_header as _signature_header
 from .types.events import BaseEvent, Event, GenerationEvent, parse_callback_payload, parse_event
@@ -43,6 +44,7 @@ __all__ = [
     "Event",
     "Handler",
     "Receiver",
+    "RejectionHandler",
     "WebhookVerificationError",
     "Webhooks",
     "parse_callback",
@@ -51,7 +53,7 @@ __all__ = [
     "verify",
 ]
 
-DEFAULT_TOLERANCE = 300
+DEFAULT_TOLERANCE = _DEFAULT_TOLERANCE
 """Seconds a signature stays valid on either side of its timestamp."""
 
 SECRET_ENV_VAR = "AUROUS_WEBHOOK_SECRET"

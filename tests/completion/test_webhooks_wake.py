@@ -194,8 +194,11 @@ def test_the_wsgi_app_answers_then_dispatches(slow: Emulator) -> None:
 
 
 def test_the_emulator_delivers_to_a_receiver_in_process() -> None:
-    emu = Emulator(image_phases=(0.2, 0.3), credits=100_000)
+    # On a manual clock the emulator delivers as the client's own waiting moves time on.
+    emu = Emulator(clock="manual", image_phases=(0.2, 0.3), credits=100_000)
     client, counting = _client(emu)
+    assert emu.sdk_clock is not None
+    client._set_clock(emu.sdk_clock)
     receiver, seen = _receiver(client)
     emu.deliver_webhooks_to(receiver)
     generation = client.images.create_and_wait(

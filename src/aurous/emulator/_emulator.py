@@ -275,7 +275,8 @@ class Emulator:
         headers) -> status``). A webhook endpoint is registered for every generation event under
         ``url``, and its signing secret given to the receiver; the secret is returned. Events are
         delivered as the emulator's clock reaches them, and the receiver's handlers run before
-        the delivery counts as answered.
+        the delivery counts as answered. The receiver checks signature timestamps against the
+        emulator's clock (a manual or sped-up clock is not the wall clock).
         """
         import aurous
 
@@ -300,6 +301,8 @@ class Emulator:
         secret: str = endpoint.secret  # type: ignore[assignment]
         if hasattr(receiver, "secret"):
             receiver.secret = secret
+        if hasattr(receiver, "clock"):
+            receiver.clock = self.clock.now
         self.webhooks.sender = lambda request: int(receiver.deliver(request.body, request.headers))
         return secret
 
