@@ -168,12 +168,6 @@ def test_a_create_held_by_the_pacer_keeps_its_timeout(both: Both) -> None:
     emu.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found writing the test above: once the held create's wait no longer fits its "
-    "deadline, the pacer sends it again at once, 429 after 429 (3,473 requests in 1 s on the "
-    "emulator); left to the pacing work, and strict so that the fix removes this mark",
-)
 def test_a_create_held_by_the_pacer_does_not_hammer_until_its_deadline() -> None:
     emu = Emulator(concurrency_limit=1, rate_limits=False, image_phases=(600, 600))
     creates: list[int] = []

@@ -133,8 +133,9 @@ class Flow:
         waits = _Waits(self, call)
         pacer = self.pacer
         attempt = limited = failures = 0
+        refused: RateLimitError | None = None
         while True:
-            admission = None if pacer is None else (yield from pacer.admit(call, waits))
+            admission = None if pacer is None else (yield from pacer.admit(call, waits, refused))
             attempt += 1
             deadline = call.deadline
             remaining = None if deadline is None else deadline - self.clock.monotonic()
@@ -146,6 +147,8 @@ class Flow:
                 if admission is not None and isinstance(error, RateLimitError):
                     # A limit, not a failure: waited out within the budget, never a retry.
                     limited += 1
+                    if error.code == CONCURRENCY_CODE:
+                        refused = error
                     yield from self._wait_out(admission, error, limited, max_retries, waits)
                     continue
                 if admission is not None:
@@ -205,6 +208,16 @@ class _Waits:
         if budget is None:
             budget = self._flow.max_rate_limit_wait
         return self._rate_limit_waited + seconds <= budget
+
+    def left(self) -> float:
+        """Seconds of waiting the budget still allows."""
+        call = self._call
+        if call.deadline is not None:
+            return call.deadline - self._flow.clock.monotonic()
+        budget = call.max_rate_limit_wait
+        if budget is None:
+            budget = self._flow.max_rate_limit_wait
+        return budget - self._rate_limit_waited
 
     def spent(self, seconds: float) -> None:
         self._rate_limit_waited += max(0.0, seconds)

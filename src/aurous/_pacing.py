@@ -504,6 +504,8 @@ class Waits(Protocol):
 
     def fits(self, seconds: float) -> bool: ...
 
+    def left(self) -> float: ...
+
     def spent(self, seconds: float) -> None: ...
 
     def log(self, seconds: float, what: str, kind: WaitKind) -> None: ...
@@ -569,13 +571,19 @@ class Pacer:
         return result
 
     # ---- before a request ----------------------------------------------------------------------
-    def admit(self, call: Call[Any], waits: Waits) -> Steps[Admission]:
-        """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket."""
+    def admit(
+        self, call: Call[Any], waits: Waits, refused: RateLimitError | None = None
+    ) -> Steps[Admission]:
+        """Wait until ``call`` may be sent: a free slot (creates) and a token in its bucket.
+
+        ``refused``: the concurrency 429 this call last got, if any — the server has said no
+        once, so a slot that cannot come within the budget raises it instead of asking again.
+        """
         ticket = None
         if call.creates_generation:
             ticket = uuid.uuid4().hex
             try:
-                yield from self._enter(ticket, waits)
+                yield from self._enter(ticket, waits, refused)
             except BaseException:
                 self.store.apply_soon(GATE, Gate, _leave(ticket))  # its place goes to the next
                 raise
@@ -588,7 +596,7 @@ class Pacer:
             waits.spent(delay)
         return Admission(self, route, ticket)
 
-    def _enter(self, ticket: str, waits: Waits) -> Steps[None]:
+    def _enter(self, ticket: str, waits: Waits, refused: RateLimitError | None) -> Steps[None]:
         owner = self.store.owner
         enter = _enter(ticket, owner)
         while True:
@@ -597,9 +605,16 @@ class Pacer:
             if seconds is None:
                 return
             if not waits.fits(seconds):
-                # Out of budget: send anyway and let the server decide.
-                yield from self.apply(GATE, Gate, _force(ticket, owner))
-                return
+                if refused is None:
+                    # Out of budget: send anyway and let the server decide.
+                    yield from self.apply(GATE, Gate, _force(ticket, owner))
+                    return
+                # The server said no already: wait for a slot as long as the budget lasts
+                # (asking again at once would only be refused again, and again).
+                seconds = waits.left()
+                if seconds <= 0:
+                    yield from self.apply(GATE, Gate, _leave(ticket))
+                    raise refused
             start = waits.now()
             waits.log(seconds, "a free concurrency slot", "concurrency")
             yield WaitFor(self.signal, version, seconds, "concurrency")
