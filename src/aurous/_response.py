@@ -146,10 +146,16 @@ class APIResponse(Generic[T]):
         return self.http_response.headers if self.http_response is not None else httpx.Headers()
 
     @property
+    def info(self) -> ResponseInfo | None:
+        """The same readings as a result's ``._response`` (None when no request was sent)."""
+        response = self.http_response
+        return None if response is None else ResponseInfo.from_httpx(response, self.idempotency_key)
+
+    @property
     def request_id(self) -> str | None:
         """The ``Aurous-Request-Id``; quote it when contacting support."""
-        value: str | None = self.headers.get("aurous-request-id")
-        return value
+        info = self.info
+        return None if info is None else info.request_id
 
     @property
     def rate_limit(self) -> RateLimit:
@@ -159,8 +165,8 @@ class APIResponse(Generic[T]):
     @property
     def replayed(self) -> bool:
         """True when the server replayed a stored idempotent response."""
-        value: str = self.headers.get("aurous-idempotent-replayed", "")
-        return value.lower() == "true"
+        info = self.info
+        return info is not None and info.replayed
 
     def __repr__(self) -> str:
         request = self.http_response.request if self.http_response is not None else None

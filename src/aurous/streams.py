@@ -28,7 +28,41 @@ __all__ = ["AsyncStream", "SyncStream"]
 T = TypeVar("T")
 
 
-class SyncStream(Iterator[T]):
+class _Stream:
+    """What both streams keep: the steps, where they stand, whether to resume them."""
+
+    def __init__(self, client: _BaseClient[Any, Any], steps: Steps[Any], name: str) -> None:
+        self._steps: Steps[Any] | None = prepare(client, steps, name)
+        self._driven: Driven[Any] | None = None
+        self._resume = False
+
+    def _next_steps(self) -> Driven[Any] | None:
+        """The steps, moved past the last value handed out (None once the stream is over)."""
+        driven = self._driven
+        if driven is None:
+            if self._steps is None:
+                return None
+            driven = self._driven = Driven(self._steps)
+        elif self._resume:
+            self._resume = False
+            driven.advance(None)
+        return driven
+
+    def _emitted(self, step: Any) -> bool:
+        if type(step) is Emit:
+            self._resume = True
+            return True
+        return False
+
+    def _close(self) -> None:
+        if self._driven is not None:
+            self._driven.close()
+        elif self._steps is not None:
+            self._steps.close()
+        self._steps = None
+
+
+class SyncStream(_Stream, Iterator[T]):
     """The values a method's steps `Emit`, as an iterator (``client.images.watch``).
 
     The steps run as the iterator is advanced: nothing is sent before the first ``next()``, and
@@ -36,28 +70,18 @@ class SyncStream(Iterator[T]):
     """
 
     def __init__(self, client: _BaseClient[Any, Any], steps: Steps[Any], name: str) -> None:
+        super().__init__(client, steps, name)
         self._driver: SyncDriver = client._driver
-        self._steps: Steps[Any] | None = prepare(client, steps, name)
-        self._driven: Driven[Any] | None = None
-        self._resume = False
 
     def __iter__(self) -> SyncStream[T]:
         return self
 
     def __next__(self) -> T:
-        driven = self._driven
-        if driven is None:
-            if self._steps is None:
-                raise StopIteration
-            driven = self._driven = Driven(self._steps)
-        elif self._resume:
-            self._resume = False
-            driven.advance(None)
+        driven = self._next_steps()
         perform = self._driver.perform
-        while not driven.done:
+        while driven is not None and not driven.done:
             step = driven.step
-            if type(step) is Emit:
-                self._resume = True
+            if self._emitted(step):
                 return step.value  # type: ignore[no-any-return]
             try:
                 value = perform(step)
@@ -70,11 +94,7 @@ class SyncStream(Iterator[T]):
 
     def close(self) -> None:
         """Stop the steps (the clean-up they hold runs now)."""
-        if self._driven is not None:
-            self._driven.close()
-        elif self._steps is not None:
-            self._steps.close()
-        self._steps = None
+        self._close()
 
     def __enter__(self) -> SyncStream[T]:
         return self
@@ -83,32 +103,22 @@ class SyncStream(Iterator[T]):
         self.close()
 
 
-class AsyncStream(AsyncIterator[T]):
+class AsyncStream(_Stream, AsyncIterator[T]):
     """`SyncStream` for `AsyncClient`: ``async for`` over the values the steps `Emit`."""
 
     def __init__(self, client: _BaseClient[Any, Any], steps: Steps[Any], name: str) -> None:
+        super().__init__(client, steps, name)
         self._driver: AsyncDriver = client._driver
-        self._steps: Steps[Any] | None = prepare(client, steps, name)
-        self._driven: Driven[Any] | None = None
-        self._resume = False
 
     def __aiter__(self) -> AsyncStream[T]:
         return self
 
     async def __anext__(self) -> T:
-        driven = self._driven
-        if driven is None:
-            if self._steps is None:
-                raise StopAsyncIteration
-            driven = self._driven = Driven(self._steps)
-        elif self._resume:
-            self._resume = False
-            driven.advance(None)
+        driven = self._next_steps()
         perform = self._driver.perform
-        while not driven.done:
+        while driven is not None and not driven.done:
             step = driven.step
-            if type(step) is Emit:
-                self._resume = True
+            if self._emitted(step):
                 return step.value  # type: ignore[no-any-return]
             try:
                 value = await perform(step)
@@ -121,11 +131,7 @@ class AsyncStream(AsyncIterator[T]):
 
     async def aclose(self) -> None:
         """Stop the steps (the clean-up they hold runs now)."""
-        if self._driven is not None:
-            self._driven.close()
-        elif self._steps is not None:
-            self._steps.close()
-        self._steps = None
+        self._close()
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self

@@ -27,11 +27,11 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any, Protocol, TypeVar
 
 from .._clock import SYSTEM_CLOCK
-from .._steps import Signal
+from .._steps import Driven, Signal
 from . import Kind, LocalStore, Op
 
 __all__ = ["WAKE", "Backend", "SharedStore", "StoreUnavailable"]
@@ -242,22 +242,45 @@ class SharedStore:
             self._start()
         if not self.available:
             return self._fallback.apply(key, kind, op)
-        full = self._prefix + key
         lock = self._key_locks.get(key) or self._key_locks.setdefault(key, threading.Lock())
         try:
             # One operation per key at a time in this process: the threads of one process
             # never conflict with each other, only with other processes.
             with lock:
-                for _ in range(_MAX_CONFLICTS):
-                    attempt = self._attempt(key, kind, op)
-                    done, version, blob = self.backend.cas(full, *attempt[:4])
-                    result = self._settle(key, attempt, done, version, blob)
-                    if result is not _CONFLICT:
-                        return result  # type: ignore[no-any-return]
-            raise StoreUnavailable(f"{_MAX_CONFLICTS} conflicting writes in a row on {key}")
+                tries = Driven(self._tries(key, kind, op))
+                while not tries.done:
+                    tries.advance(self.backend.cas(*tries.step))
+                return tries.result()  # type: ignore[no-any-return]
         except StoreUnavailable as exc:
             self._failed(exc)
             return self._fallback.apply(key, kind, op)
+
+    async def aapply(self, key: str, kind: Kind, op: Op[R]) -> R:
+        if self._pid != os.getpid():
+            self._start()
+        if not self.available:
+            return self._fallback.apply(key, kind, op)
+        try:
+            async with self._async_lock(key):
+                tries = Driven(self._tries(key, kind, op))
+                while not tries.done:
+                    tries.advance(await self.backend.acas(*tries.step))
+                return tries.result()  # type: ignore[no-any-return]
+        except StoreUnavailable as exc:
+            self._failed(exc)
+            return self._fallback.apply(key, kind, op)
+
+    def _tries(self, key: str, kind: Kind, op: Op[Any]) -> Generator[Any, Any, Any]:
+        """The compare-and-set loop of one operation, without I/O: yields the arguments of
+        each ``cas``, receives its answer, returns the operation's result."""
+        full = self._prefix + key
+        for _ in range(_MAX_CONFLICTS):
+            attempt = self._attempt(key, kind, op)
+            done, version, blob = yield (full, *attempt[:4])
+            result = self._settle(key, attempt, done, version, blob)
+            if result is not _CONFLICT:
+                return result
+        raise StoreUnavailable(f"{_MAX_CONFLICTS} conflicting writes in a row on {key}")
 
     def _async_lock(self, key: str) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -268,25 +291,6 @@ class SharedStore:
         if lock is None:
             lock = locks[key] = asyncio.Lock()
         return lock
-
-    async def aapply(self, key: str, kind: Kind, op: Op[R]) -> R:
-        if self._pid != os.getpid():
-            self._start()
-        if not self.available:
-            return self._fallback.apply(key, kind, op)
-        full = self._prefix + key
-        try:
-            async with self._async_lock(key):
-                for _ in range(_MAX_CONFLICTS):
-                    attempt = self._attempt(key, kind, op)
-                    done, version, blob = await self.backend.acas(full, *attempt[:4])
-                    result = self._settle(key, attempt, done, version, blob)
-                    if result is not _CONFLICT:
-                        return result  # type: ignore[no-any-return]
-            raise StoreUnavailable(f"{_MAX_CONFLICTS} conflicting writes in a row on {key}")
-        except StoreUnavailable as exc:
-            self._failed(exc)
-            return self._fallback.apply(key, kind, op)
 
     def _attempt(self, key: str, kind: Kind, op: Op[Any]) -> _Attempt:
         """One try of ``op``, on the state this process last saw."""
