@@ -177,6 +177,9 @@ class Api:
     def close(self) -> None:
         self(self.client.close())
         if self.loop is not None:
+            # Finalise the async generators httpx left suspended, as asyncio.run does
+            # (Python 3.13 warns "never awaited" when the loop closes with them pending).
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
         self.emu.close()
 

@@ -124,6 +124,9 @@ class Both:
         for client in self.clients:
             self(client.close())
         if self.loop is not None:
+            # Finalise the async generators httpx left suspended, as asyncio.run does
+            # (Python 3.13 warns "never awaited" when the loop closes with them pending).
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
             self.loop.close()
 
 

@@ -286,6 +286,9 @@ def test_without_redis_py_a_redis_url_gives_an_install_hint() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+# Forking a process with threads (the served emulator's) is the very case under test:
+# gunicorn --preload forks after the parent used the client.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_worker_takes_its_own_identity(store_url: str, tmp_path: Path) -> None:
     emu = Emulator(credits=100_000, api_key="al_test_" + "f" * 32)
     with emu.serve() as server:
