@@ -488,6 +488,44 @@ def test_async_downloads_and_manifests_touch_the_disk_off_the_event_loop(
     emu.close()
 
 
+@pytest.mark.parametrize("blocked", ["_open_part", "_flush"])
+def test_a_cancelled_async_download_waits_for_its_disk_thread_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blocked: str
+) -> None:
+    # A worker thread cannot be stopped: a cancelled download lets it finish, then closes
+    # and removes what it made, so nothing is written or locked after the task has ended.
+    import aurous._download as download
+
+    entered, finished = threading.Event(), threading.Event()
+    real = getattr(download, blocked)
+
+    def slow(*args: Any) -> Any:
+        entered.set()
+        threading.Event().wait(0.3)
+        try:
+            return real(*args)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(download, blocked, slow)
+    emu = Emulator()
+
+    async def go() -> None:
+        async with emu.async_client() as client:
+            g = await client.images.create_and_wait(prompt="a", poll_interval=0.05)
+            task = asyncio.ensure_future(client.images.download(g, tmp_path))
+            while not entered.is_set():
+                await asyncio.sleep(0.005)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert finished.is_set(), "the task ended while its thread still touched the disk"
+
+    asyncio.run(go())
+    assert list(tmp_path.iterdir()) == []
+    emu.close()
+
+
 # ---- public response metadata ---------------------------------------------------------------------
 
 

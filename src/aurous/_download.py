@@ -419,7 +419,7 @@ def download_steps(
     clock_start: float = yield Now()
     with _temp_parts() as parts:
         for n, url in enumerate(urls):
-            temp, file = yield Blocking(_open_part, (directory, bases[n]))
+            temp, file = yield Blocking(_open_part, (directory, bases[n]), _drop_part)
             part = _Part(url, route, temp, file)
             parts.append(part)
             yield from _fetch(part, progress, max_retries)
@@ -497,6 +497,15 @@ def _open_part(directory: Path, base: str) -> tuple[Path, IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _drop_part(opened: tuple[Path, IO[bytes]]) -> None:
+    """Close and remove a temporary file opened for a download that was cancelled meanwhile."""
+    temp, file = opened
+    with contextlib.suppress(OSError):
+        file.close()
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
 
 
 def _flush(file: IO[bytes]) -> None:

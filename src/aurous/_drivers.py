@@ -10,6 +10,7 @@ awaited.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
@@ -381,24 +382,24 @@ class AsyncDriver:
 
 
 async def _blocking(step: Blocking) -> Any:
-    import asyncio  # see _to_thread
-
-    work = asyncio.ensure_future(asyncio.to_thread(step.fn, *step.args))
-    try:
-        return await asyncio.shield(work)
-    except asyncio.CancelledError:
-        discard = step.discard
-        if discard is not None:
-            # The thread runs on; what it makes is given back once it has made it.
-            work.add_done_callback(
-                lambda done: discard(done.result()) if not done.exception() else None
-            )
-        raise
+    return await _to_thread(step.fn, *step.args, discard=step.discard)
 
 
-async def _to_thread(fn: Any, *args: Any) -> Any:
+async def _to_thread(fn: Any, *args: Any, discard: Any = None) -> Any:
+    """``fn(*args)`` in a worker thread. A thread cannot be stopped: a cancelled caller waits
+    for it, so that when the task has ended nothing still writes, moves or locks its files;
+    what the thread made is handed to ``discard``, and the cancellation goes on."""
     # Deferred: a program using only the sync client never loads asyncio (an event loop is
     # running here, so this is a lookup).
     import asyncio
 
-    return await asyncio.to_thread(fn, *args)
+    work = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        while not work.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait([work])
+        if discard is not None and not work.cancelled() and work.exception() is None:
+            discard(work.result())
+        raise
