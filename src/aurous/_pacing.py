@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from ._response import RateLimit
+from ._response import RateLimit, header_values
 from ._steps import Shared, Sleep, Steps, WaitFor
 from ._store import Kind, LocalStore, Op, Store
 
@@ -468,9 +468,13 @@ class Gate:
 
 def figures_of(headers: Mapping[str, str] | None) -> RateLimit | None:
     """The rate-limit figures of a response's headers, or ``None`` when it carries none."""
-    if headers is None:
-        return None
-    figures = RateLimit.from_headers(headers)
+    return None if headers is None else _figures(header_values(headers))
+
+
+def _figures(values: list[str | None]) -> RateLimit | None:
+    if values[1] is None and values[4] is None:
+        return None  # no Remaining, nothing to learn: skip the parsing
+    figures = RateLimit.from_values(values)
     return None if figures.remaining is None else figures
 
 
@@ -480,8 +484,11 @@ _date_cache: tuple[str, float] | None = None
 def server_time(headers: Mapping[str, str] | None) -> float | None:
     """The server's clock from a response's ``Date`` header: rate-limit resets are instants on
     that clock, and reading them against ours would go wrong by however far ours is off."""
+    return None if headers is None else _parse_date(headers.get("date"))
+
+
+def _parse_date(raw: str | None) -> float | None:
     global _date_cache
-    raw = headers.get("date") if headers is not None else None
     if raw is None:
         return None
     cached = _date_cache
@@ -544,10 +551,14 @@ class Pacer:
         if set_clock is not None:
             set_clock(clock)
 
-    def _wall(self, headers: Mapping[str, str] | None) -> float:
-        """Now on the server's clock (its ``Date``), else on the store's wall clock."""
-        when = server_time(headers)
-        return when if when is not None else self.store.wall()
+    def read(self, headers: Mapping[str, str] | None) -> tuple[RateLimit | None, float]:
+        """A response's rate-limit figures, and now on the server's clock (its ``Date``, else
+        the store's wall clock): one pass over the headers."""
+        if headers is None:
+            return None, self.store.wall()
+        values = header_values(headers)
+        when = _parse_date(values[6])
+        return _figures(values), when if when is not None else self.store.wall()
 
     # ---- state, for planning and tests (may be stale with a shared store) -----------------------
     @property
@@ -670,10 +681,9 @@ class Admission:
 
     def answered(self, response: httpx.Response, result: Any, readable: bool) -> Steps[None]:
         """A 2xx came back; ``result`` is what it was read into (unless not ``readable``)."""
-        headers = response.headers
         pacer = self.pacer
         yield from pacer.apply(
-            bucket_key(self.route), Bucket, _settle(figures_of(headers), pacer._wall(headers))
+            bucket_key(self.route), Bucket, _settle(*pacer.read(response.headers))
         )
         ticket = self.ticket
         if ticket is not None:
@@ -689,7 +699,7 @@ class Admission:
     def rate_limited(self, error: RateLimitError, retry_after: float) -> Steps[None]:
         """A 429: the bucket is empty, or (``concurrency_limit_exceeded``) the gate full."""
         headers = error.response.headers
-        figures, when = figures_of(headers), self.pacer._wall(headers)
+        figures, when = self.pacer.read(headers)
         concurrency = error.code == CONCURRENCY_CODE
         yield from self.pacer.apply(
             bucket_key(self.route), Bucket, _limited(figures, when, not concurrency, retry_after)
@@ -704,7 +714,7 @@ class Admission:
         response = getattr(error, "response", None)
         headers = response.headers if response is not None else None
         yield from self.pacer.apply(
-            bucket_key(self.route), Bucket, _settle(figures_of(headers), self.pacer._wall(headers))
+            bucket_key(self.route), Bucket, _settle(*self.pacer.read(headers))
         )
         if self.ticket is not None:
             yield from self.pacer.apply(GATE, Gate, _released(self.ticket))

@@ -15,9 +15,42 @@ __all__ = ["APIResponse", "RateLimit", "ResponseInfo"]
 T = TypeVar("T")
 
 
-def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
-    for name in names:
-        raw = headers.get(name)
+# Where each header lands in `header_values`: both spellings of the rate-limit figures (the
+# ``X-`` one wins) and the server's ``Date``, which pacing reads beside them.
+_WANTED = {
+    b"x-ratelimit-limit": 0,
+    b"x-ratelimit-remaining": 1,
+    b"x-ratelimit-reset": 2,
+    b"ratelimit-limit": 3,
+    b"ratelimit-remaining": 4,
+    b"ratelimit-reset": 5,
+    b"date": 6,
+}
+_NAMES = [name.decode() for name in _WANTED]
+
+
+def header_values(headers: Mapping[str, str]) -> list[str | None]:
+    """The headers of `_WANTED`, in its order (``None`` where absent), as ``headers.get``
+    would give each (repeats joined by ", ").
+
+    Read in one pass over an ``httpx.Headers``: every response is read for pacing, and each
+    ``get`` scans and decodes every header again.
+    """
+    if not isinstance(headers, httpx.Headers):
+        return [headers.get(name) for name in _NAMES]
+    found: list[bytes | None] = [None] * len(_NAMES)
+    for key, value in headers.raw:
+        slot = _WANTED.get(key.lower())
+        if slot is not None:
+            seen = found[slot]
+            found[slot] = value if seen is None else seen + b", " + value
+    encoding = headers.encoding
+    return [None if value is None else value.decode(encoding) for value in found]
+
+
+def _number(*raws: str | None) -> int | None:
+    """The first of ``raws`` that is a finite number, as an int."""
+    for raw in raws:
         if raw is None:
             continue
         try:
@@ -41,10 +74,15 @@ class RateLimit:
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimit:
+        return cls.from_values(header_values(headers))
+
+    @classmethod
+    def from_values(cls, values: list[str | None]) -> RateLimit:
+        """From what `header_values` read."""
         return cls(
-            limit=_header_int(headers, "x-ratelimit-limit", "ratelimit-limit"),
-            remaining=_header_int(headers, "x-ratelimit-remaining", "ratelimit-remaining"),
-            reset=_header_int(headers, "x-ratelimit-reset", "ratelimit-reset"),
+            limit=_number(values[0], values[3]),
+            remaining=_number(values[1], values[4]),
+            reset=_number(values[2], values[5]),
         )
 
     def seconds_until_reset(self, now: float | None = None) -> float | None:
