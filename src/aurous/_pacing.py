@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from ._response import RateLimit, header_values
+from ._response import Figures, RateLimit, figures, header_values, until_reset
 from ._steps import Shared, Sleep, Steps, WaitFor
 from ._store import Kind, LocalStore, Op, Store
 
@@ -143,18 +143,21 @@ class Bucket:
             return _UNKNOWN_RATE_WAIT
         return (1 - tokens) / self.rate
 
-    def settle(self, figures: RateLimit | None, now: float, wall: float) -> None:
+    def settle(self, read: Figures | None, now: float, wall: float) -> None:
         """The request answered; learn from its rate-limit figures (``None``: no answer)."""
         if self.outstanding:
             self.outstanding.popleft()
-        if figures is None or figures.remaining is None:
+        if read is None:
             return
-        self.tokens = float(figures.remaining)
+        limit, remaining, reset = read
+        if remaining is None:
+            return
+        self.tokens = float(remaining)
         self.seen_at = now
-        self.limit = figures.limit
-        if figures.limit is not None and figures.remaining < figures.limit:
-            until_full = figures.seconds_until_reset(wall)
-            deficit = figures.limit - figures.remaining
+        self.limit = limit
+        if limit is not None and remaining < limit:
+            until_full = until_reset(reset, wall)
+            deficit = limit - remaining
             # Whole tokens over whole seconds: a bucket seen near full gives a coarse rate (one
             # token and one second off either way). Keep the reading taken furthest from full,
             # unless it is old enough that the team's tier may have changed since.
@@ -468,14 +471,15 @@ class Gate:
 
 def figures_of(headers: Mapping[str, str] | None) -> RateLimit | None:
     """The rate-limit figures of a response's headers, or ``None`` when it carries none."""
-    return None if headers is None else _figures(header_values(headers))
+    read = None if headers is None else _figures(header_values(headers))
+    return None if read is None else RateLimit(*read)
 
 
-def _figures(values: list[str | None]) -> RateLimit | None:
+def _figures(values: list[str | None]) -> Figures | None:
     if values[1] is None and values[4] is None:
         return None  # no Remaining, nothing to learn: skip the parsing
-    figures = RateLimit.from_values(values)
-    return None if figures.remaining is None else figures
+    read = figures(values)
+    return None if read[1] is None else read
 
 
 _date_cache: tuple[str, float] | None = None
@@ -551,7 +555,7 @@ class Pacer:
         if set_clock is not None:
             set_clock(clock)
 
-    def read(self, headers: Mapping[str, str] | None) -> tuple[RateLimit | None, float]:
+    def read(self, headers: Mapping[str, str] | None) -> tuple[Figures | None, float]:
         """A response's rate-limit figures, and now on the server's clock (its ``Date``, else
         the store's wall clock): one pass over the headers."""
         if headers is None:
@@ -744,17 +748,17 @@ def _reserve(bucket: Bucket, now: float) -> tuple[float, bool]:
     return bucket.reserve(now), False
 
 
-def _settle(figures: RateLimit | None, wall: float) -> Op[None]:
+def _settle(read: Figures | None, wall: float) -> Op[None]:
     def op(bucket: Bucket, now: float) -> tuple[None, bool]:
-        bucket.settle(figures, now, wall)
+        bucket.settle(read, now, wall)
         return None, False
 
     return op
 
 
-def _limited(figures: RateLimit | None, wall: float, emptied: bool, retry_after: float) -> Op[None]:
+def _limited(read: Figures | None, wall: float, emptied: bool, retry_after: float) -> Op[None]:
     def op(bucket: Bucket, now: float) -> tuple[None, bool]:
-        bucket.settle(figures, now, wall)
+        bucket.settle(read, now, wall)
         if emptied:
             bucket.emptied(now, retry_after)
         return None, False

@@ -48,17 +48,29 @@ def header_values(headers: Mapping[str, str]) -> list[str | None]:
     return [None if value is None else value.decode(encoding) for value in found]
 
 
+_ABSURD = 1e300
+"""Figures beyond it (``inf``, ``1e999``, 400 digits) are no figures: pacing cannot plan with
+them."""
+
+
 def _number(*raws: str | None) -> int | None:
     """The first of ``raws`` that is a finite number, as an int."""
     for raw in raws:
         if raw is None:
             continue
         try:
-            value = float(raw.strip())
+            whole = int(raw)  # what servers send: whole seconds and counts
+        except ValueError:
+            pass
+        else:
+            if abs(whole) < _ABSURD:
+                return whole
+            continue
+        try:
+            value = float(raw)
         except ValueError:
             continue
-        if math.isfinite(value):
-            # Absurd figures (``inf``, ``1e999``) are no figures: pacing cannot plan with them.
+        if abs(value) < _ABSURD:  # also false for NaN
             return int(value)
     return None
 
@@ -79,21 +91,34 @@ class RateLimit:
     @classmethod
     def from_values(cls, values: list[str | None]) -> RateLimit:
         """From what `header_values` read."""
-        return cls(
-            limit=_number(values[0], values[3]),
-            remaining=_number(values[1], values[4]),
-            reset=_number(values[2], values[5]),
-        )
+        return cls(*figures(values))
 
     def seconds_until_reset(self, now: float | None = None) -> float | None:
         """Seconds from ``now`` until ``reset`` (never negative), or ``None`` when unknown."""
-        if self.reset is None:
-            return None
-        now = time.time() if now is None else now
-        # Some servers send a delta instead of a timestamp; anything below a year is a delta.
-        if self.reset < 365 * 24 * 3600:
-            return float(self.reset)
-        return max(0.0, math.ceil(self.reset - now))
+        return until_reset(self.reset, time.time() if now is None else now)
+
+
+Figures = tuple[int | None, int | None, int | None]
+"""(limit, remaining, reset): `RateLimit`'s fields, as pacing reads them on every response."""
+
+
+def figures(values: list[str | None]) -> Figures:
+    """The rate-limit figures in what `header_values` read."""
+    return (
+        _number(values[0], values[3]),
+        _number(values[1], values[4]),
+        _number(values[2], values[5]),
+    )
+
+
+def until_reset(reset: int | None, now: float) -> float | None:
+    """Seconds from ``now`` until a ``Reset`` figure (never negative), or ``None``."""
+    if reset is None:
+        return None
+    # Some servers send a delta instead of a timestamp; anything below a year is a delta.
+    if reset < 365 * 24 * 3600:
+        return float(reset)
+    return max(0.0, math.ceil(reset - now))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from aurous._pacing import Bucket, Gate, Pacer
-from aurous._response import RateLimit
+from aurous._response import Figures
 from aurous.types import Generation
 
 WALL = 1_779_282_060.0
 
 
-def _figures(limit: int, remaining: int, reset: float) -> RateLimit:
-    return RateLimit(limit=limit, remaining=remaining, reset=int(reset))
+def _figures(limit: int, remaining: int, reset: float) -> Figures:
+    return (limit, remaining, int(reset))
 
 
 def _generation(gid: str, status: str = "pending") -> Generation:
@@ -87,7 +87,7 @@ def test_a_429_empties_the_estimate_until_retry_after() -> None:
 def test_reset_given_as_a_delta_is_understood() -> None:
     bucket = Bucket()
     bucket.reserve(0.0)
-    bucket.settle(RateLimit(limit=60, remaining=0, reset=60), 0.0, WALL)
+    bucket.settle((60, 0, 60), 0.0, WALL)
     assert bucket.reserve(0.0) == pytest.approx(1.0)
 
 
