@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import collections
 import email.utils
-import uuid
+import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -261,9 +261,11 @@ class Gate:
         self.raised = False
 
     # ---- admission -----------------------------------------------------------------------------
-    def enter(self, ticket: str, owner: str, now: float) -> float | None:
-        """Admit create ``ticket`` (``None``), or the seconds to wait before asking again."""
-        self.expire(now)
+    def enter(self, ticket: str, owner: str, now: float, expire: bool = True) -> float | None:
+        """Admit create ``ticket`` (``None``), or the seconds to wait before asking again
+        (``expire=False``: the caller has just expired what was stale)."""
+        if expire:
+            self.expire(now)
         ahead = 0
         for queued in self.queue:
             if queued == ticket:
@@ -411,13 +413,22 @@ class Gate:
                 break
             del tracked[oldest]
             freed = True
-        stale = [t for t, (_, since) in self.queue.items() if now - since > _QUEUE_STALE]
+        # Each table is scanned only when it holds something: this runs before every create.
+        stale = (
+            [t for t, (_, since) in self.queue.items() if now - since > _QUEUE_STALE]
+            if self.queue
+            else ()
+        )
         for ticket in stale:
             del self.queue[ticket]
-        for ticket in [t for t, (_, since) in self.sending.items() if now - since > _SENDING_STALE]:
-            del self.sending[ticket]
-            freed = True
-        dead = {o for o, renewed in self.owners.items() if now - renewed > OWNER_LEASE}
+        if self.sending:
+            for t in [t for t, (_, since) in self.sending.items() if now - since > _SENDING_STALE]:
+                del self.sending[t]
+                freed = True
+        if self.owners:
+            dead = {o for o, renewed in self.owners.items() if now - renewed > OWNER_LEASE}
+        else:
+            dead = set()
         if dead:
             for table in (self.sending, self.tracked, self.queue):
                 for key in [k for k, (owner, _) in table.items() if owner in dead]:
@@ -483,6 +494,7 @@ def _figures(values: list[str | None]) -> Figures | None:
 
 
 _date_cache: tuple[str, float] | None = None
+_tickets = itertools.count()
 
 
 def server_time(headers: Mapping[str, str] | None) -> float | None:
@@ -596,7 +608,8 @@ class Pacer:
         """
         ticket = None
         if call.creates_generation:
-            ticket = uuid.uuid4().hex
+            # Unique across the fleet: the owner is unique to this process (and to each fork).
+            ticket = f"{self.store.owner}:{next(_tickets)}"
             try:
                 yield from self._enter(ticket, waits, refused)
             except BaseException:
@@ -771,7 +784,7 @@ def _enter(ticket: str, owner: str) -> Op[float | None]:
         if owner != LocalStore.owner:
             gate.renew(owner, now)
         freed = gate.expire(now)
-        return gate.enter(ticket, owner, now), freed
+        return gate.enter(ticket, owner, now, expire=False), freed
 
     return op
 

@@ -187,15 +187,18 @@ class Signal:
         self.lock = lock
         self._condition = threading.Condition(lock)
         self.version = 0
+        self._sleepers = 0  # threads in `wait`: most fires (every accepted create) have none
         self._futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def fire_locked(self) -> None:
         """Wake every waiter; the caller holds the lock given to the constructor."""
         self.version += 1
-        self._condition.notify_all()
-        futures, self._futures = self._futures, []
-        for loop, future in futures:
-            loop.call_soon_threadsafe(_resolve, future)
+        if self._sleepers:
+            self._condition.notify_all()
+        if self._futures:
+            futures, self._futures = self._futures, []
+            for loop, future in futures:
+                loop.call_soon_threadsafe(_resolve, future)
 
     def fire(self) -> None:
         """Wake every waiter (taking the lock)."""
@@ -205,7 +208,11 @@ class Signal:
     def wait(self, version: int, seconds: float) -> None:
         """Block this thread until the signal fires after ``version`` or ``seconds`` pass."""
         with self._condition:
-            self._condition.wait_for(lambda: self.version != version, timeout=max(0.0, seconds))
+            self._sleepers += 1
+            try:
+                self._condition.wait_for(lambda: self.version != version, timeout=max(0.0, seconds))
+            finally:
+                self._sleepers -= 1
 
     async def wait_async(self, version: int, seconds: float) -> None:
         """Suspend this task until the signal fires after ``version`` or ``seconds`` pass."""
