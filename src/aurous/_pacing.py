@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from ._response import Figures, RateLimit, figures, header_values, until_reset
+from ._response import Figures, figures, header_values, until_reset
 from ._steps import Shared, Sleep, Steps, WaitFor
 from ._store import Kind, LocalStore, Op, Store
 
@@ -50,7 +50,6 @@ __all__ = [
     "Gate",
     "Pacer",
     "WaitKind",
-    "figures_of",
     "server_time",
 ]
 
@@ -480,12 +479,6 @@ class Gate:
         return gate
 
 
-def figures_of(headers: Mapping[str, str] | None) -> RateLimit | None:
-    """The rate-limit figures of a response's headers, or ``None`` when it carries none."""
-    read = None if headers is None else _figures(header_values(headers))
-    return None if read is None else RateLimit(*read)
-
-
 def _figures(values: list[str | None]) -> Figures | None:
     if values[1] is None and values[4] is None:
         return None  # no Remaining, nothing to learn: skip the parsing
@@ -497,13 +490,9 @@ _date_cache: tuple[str, float] | None = None
 _tickets = itertools.count()
 
 
-def server_time(headers: Mapping[str, str] | None) -> float | None:
+def server_time(raw: str | None) -> float | None:
     """The server's clock from a response's ``Date`` header: rate-limit resets are instants on
     that clock, and reading them against ours would go wrong by however far ours is off."""
-    return None if headers is None else _parse_date(headers.get("date"))
-
-
-def _parse_date(raw: str | None) -> float | None:
     global _date_cache
     if raw is None:
         return None
@@ -573,7 +562,7 @@ class Pacer:
         if headers is None:
             return None, self.store.wall()
         values = header_values(headers)
-        when = _parse_date(values[6])
+        when = server_time(values[6])
         return _figures(values), when if when is not None else self.store.wall()
 
     # ---- state, for planning and tests (may be stale with a shared store) -----------------------

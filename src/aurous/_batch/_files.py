@@ -469,8 +469,8 @@ def write_results(
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        # A lone surrogate (an answer may carry one) has no UTF-8 form: written as its ``\uXXXX``
-        # escape, which inside a JSON string reads back as the very same text.
+        # A lone surrogate (an answer may carry one) has no UTF-8 form: written as its backslash
+        # escape (``\udc80``), which inside a JSON string reads back as the very same text.
         with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
             if kind == "csv":
                 writer = csv.writer(handle)
