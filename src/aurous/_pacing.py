@@ -32,7 +32,7 @@ import itertools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from ._response import Figures, figures, header_values, until_reset
+from ._response import YEAR, Figures, figures, header_values, until_reset
 from ._steps import Shared, Sleep, Steps, WaitFor
 from ._store import Kind, LocalStore, Op, Store
 
@@ -102,7 +102,16 @@ class Bucket:
     second and shrinks by the requests sent (or promised to a waiter) since.
     """
 
-    __slots__ = ("limit", "outstanding", "rate", "rate_at", "rate_deficit", "seen_at", "tokens")
+    __slots__ = (
+        "limit",
+        "outstanding",
+        "rate",
+        "rate_at",
+        "rate_deficit",
+        "reset",
+        "seen_at",
+        "tokens",
+    )
 
     def __init__(self) -> None:
         self.tokens: float | None = None
@@ -111,6 +120,8 @@ class Bucket:
         self.rate: float | None = None
         self.rate_deficit = 0
         self.rate_at = 0.0
+        self.reset: int | None = None
+        """The latest ``Reset`` (a Unix time) learned from: it never goes back in a token bucket."""
         self.outstanding: collections.deque[float] = collections.deque()
         """When each token promised to a request not answered yet stops counting."""
 
@@ -151,6 +162,13 @@ class Bucket:
         limit, remaining, reset = read
         if remaining is None:
             return
+        if reset is not None and reset >= YEAR:
+            # Using tokens moves the time the bucket is full again later, refilling does not
+            # move it back: an earlier Reset is an answer overtaken by a later one (concurrent
+            # requests), whose higher Remaining would promise a token already spent.
+            if self.reset is not None and reset < self.reset:
+                return
+            self.reset = reset
         self.tokens = float(remaining)
         self.seen_at = now
         self.limit = limit
@@ -203,6 +221,7 @@ class Bucket:
             "rate": self.rate,
             "rate_deficit": self.rate_deficit,
             "rate_at": self.rate_at,
+            "reset": self.reset,
             "outstanding": list(self.outstanding),
         }
 
@@ -215,6 +234,7 @@ class Bucket:
         bucket.rate = data.get("rate")
         bucket.rate_deficit = int(data.get("rate_deficit", 0))
         bucket.rate_at = float(data.get("rate_at", 0.0))
+        bucket.reset = data.get("reset")
         bucket.outstanding = collections.deque(data.get("outstanding", ()))
         return bucket
 

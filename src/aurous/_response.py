@@ -111,12 +111,16 @@ def figures(values: list[str | None]) -> Figures:
     )
 
 
+YEAR = 365 * 24 * 3600
+"""A ``Reset`` below this is a number of seconds; above, a Unix time."""
+
+
 def until_reset(reset: int | None, now: float) -> float | None:
     """Seconds from ``now`` until a ``Reset`` figure (never negative), or ``None``."""
     if reset is None:
         return None
     # Some servers send a delta instead of a timestamp; anything below a year is a delta.
-    if reset < 365 * 24 * 3600:
+    if reset < YEAR:
         return float(reset)
     return max(0.0, math.ceil(reset - now))
 

@@ -64,6 +64,21 @@ def test_refill_since_the_observation_counts() -> None:
     assert bucket.reserve(later) == pytest.approx(1.0)
 
 
+def test_an_answer_overtaken_by_a_later_one_does_not_give_tokens_back() -> None:
+    # Two creates in flight on an empty 5-token bucket refilling one per second: the one sent
+    # first is answered last, with the Remaining and Reset of before the other was counted.
+    bucket = Bucket()
+    bucket.reserve(100.0)
+    bucket.reserve(100.0)
+    bucket.settle(_figures(5, 0, WALL + 5), 100.0, WALL)
+    bucket.settle(_figures(5, 1, WALL + 4), 100.0, WALL)
+    assert bucket.tokens == 0
+    assert not bucket.outstanding  # both reservations are given back all the same
+    assert bucket.reserve(100.0) == pytest.approx(1.0)
+    # The shared stores keep the latest Reset with the rest of the bucket.
+    assert Bucket.load(bucket.dump()).reset == int(WALL + 5)
+
+
 def test_answers_give_reservations_back() -> None:
     bucket = Bucket()
     bucket.reserve(100.0)
