@@ -34,7 +34,7 @@ from ._errors import AurousError
 from ._flow import Flow
 from ._observe import Observer, telemetry
 from ._operations import Async, Mode, Namespace, RawAsync, RawSync, Sync, namespace
-from ._pacing import Pacer
+from ._pacing import LocalPacer, Pacer
 from ._store import LocalStore, open_store
 from ._transport import Transport
 from ._validation import (
@@ -162,7 +162,7 @@ def _shared_ssl_context() -> ssl.SSLContext:
 def _pacer(pacing: bool | str, base_url: str, api_key: str) -> Pacer:
     """The pacer of a new client: its own state, or a fleet's store (``redis://``, ``file://``)."""
     if not isinstance(pacing, str):
-        return Pacer(LocalStore(SYSTEM_CLOCK))
+        return LocalPacer(LocalStore(SYSTEM_CLOCK))
     return Pacer(open_store(pacing, base_url=base_url, api_key=api_key))
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "Admission",
     "Bucket",
     "Gate",
+    "LocalPacer",
     "Pacer",
     "WaitKind",
     "server_time",
@@ -55,6 +56,11 @@ __all__ = [
 
 T = TypeVar("T")
 
+_READ_EVERY = 1.0
+_SKIM_SHARE = 0.25
+_SKIM_FLOOR = 10
+"""A bucket read within `_READ_EVERY` seconds and holding a `_SKIM_SHARE` of its capacity (at
+least `_SKIM_FLOOR` tokens) is not read again from every answer (`Bucket.skims`)."""
 _UNKNOWN_RATE_WAIT = 1.0
 """Wait when a bucket looks empty but its refill rate is not known yet."""
 _RATE_MEMORY = 300.0
@@ -183,6 +189,24 @@ class Bucket:
                 self.rate = deficit / until_full
                 self.rate_deficit = deficit
                 self.rate_at = now
+
+    def skims(self, now: float) -> bool:
+        """Whether the figures of an answer may go unread: the bucket was read less than
+        `_READ_EVERY` ago and holds at least a quarter of its capacity (and `_SKIM_FLOOR`
+        tokens) beyond what is promised, so no wait could come of them. Reading every answer's
+        headers is most of what pacing costs a call far from the limits."""
+        tokens = self.tokens
+        limit = self.limit
+        if tokens is None or limit is None or now - self.seen_at >= _READ_EVERY:
+            return False
+        return tokens - len(self.outstanding) >= max(_SKIM_FLOOR, limit * _SKIM_SHARE)
+
+    def spent(self) -> None:
+        """A request answered whose figures went unread (`skims`): it took a token."""
+        if self.outstanding:
+            self.outstanding.popleft()
+        if self.tokens is not None:
+            self.tokens -= 1
 
     def emptied(self, now: float, retry_after: float) -> None:
         """A 429 ``too_many_requests``: the bucket is empty whatever the estimate said.
@@ -499,13 +523,6 @@ class Gate:
         return gate
 
 
-def _figures(values: list[str | None]) -> Figures | None:
-    if values[1] is None and values[4] is None:
-        return None  # no Remaining, nothing to learn: skip the parsing
-    read = figures(values)
-    return None if read[1] is None else read
-
-
 _date_cache: tuple[str, float] | None = None
 _tickets = itertools.count()
 
@@ -582,8 +599,14 @@ class Pacer:
         if headers is None:
             return None, self.store.wall()
         values = header_values(headers)
-        when = server_time(values[6])
-        return _figures(values), when if when is not None else self.store.wall()
+        raw_date = values[6]
+        when = None if raw_date is None else server_time(raw_date)
+        if when is None:
+            when = self.store.wall()
+        if values[1] is None and values[4] is None:
+            return None, when  # no Remaining, nothing to learn: skip the parsing
+        read = figures(values)
+        return (None if read[1] is None else read), when
 
     # ---- state, for planning and tests (may be stale with a shared store) -----------------------
     @property
@@ -619,21 +642,21 @@ class Pacer:
         if call.creates_generation:
             # Unique across the fleet: the owner is unique to this process (and to each fork).
             ticket = f"{self.store.owner}:{next(_tickets)}"
-            try:
-                yield from self._enter(ticket, waits, refused)
-            except BaseException:
-                self.store.apply_soon(GATE, Gate, _leave(ticket))  # its place goes to the next
-                raise
+            yield from self._enter(ticket, waits, refused)
         route = call.route
         delay = yield from self.apply(bucket_key(route), Bucket, _reserve)
-        # A wait that does not fit the budget is skipped: the request goes, the server decides.
-        if delay > 0 and waits.fits(delay):
-            waits.log(delay, route, "rate_limit")
-            yield Sleep(delay, "rate_limit", route)
-            waits.spent(delay)
+        yield from _token_wait(self.store, delay, route, ticket, waits)
         return Admission(self, route, ticket)
 
     def _enter(self, ticket: str, waits: Waits, refused: RateLimitError | None) -> Steps[None]:
+        """Wait until create ``ticket`` holds a concurrency slot (or goes without one)."""
+        try:
+            yield from self._queue(ticket, waits, refused)
+        except BaseException:
+            self.store.apply_soon(GATE, Gate, _leave(ticket))  # its place goes to the next
+            raise
+
+    def _queue(self, ticket: str, waits: Waits, refused: RateLimitError | None) -> Steps[None]:
         owner = self.store.owner
         enter = _enter(ticket, owner)
         while True:
@@ -663,20 +686,11 @@ class Pacer:
         gate: Gate | None = self.store.peek(GATE, Gate)
         if gate is None or not gate.tracked:
             return
-        tracked = gate.tracked
-        if _is_generation(result):
-            rows = [result] if result.is_terminal and result.id in tracked else []
-        else:
-            data = getattr(result, "data", None)
-            # A page rarely holds a tracked row: look them up before asking the store (which
-            # checks again), so a 100-row page costs a dict lookup per row.
-            rows = [
-                row
-                for row in data or ()
-                if _is_generation(row) and row.is_terminal and row.id in tracked
-            ]
-        if rows:
-            yield from self.apply(GATE, Gate, _seen([row.id for row in rows]))
+        # Looked up before asking the store (which checks again): a page rarely holds a tracked
+        # row, so a 100-row page costs a dict lookup per row.
+        finished = _finished(result, gate.tracked)
+        if finished:
+            yield from self.apply(GATE, Gate, _seen(finished))
 
     def finished(self, generation_ids: list[str]) -> Steps[None]:
         """Generations known to be finished (a webhook said so): their slots are free."""
@@ -751,6 +765,135 @@ class Admission:
         store.apply_soon(bucket_key(self.route), Bucket, _settle(None, 0.0))
         if self.ticket is not None:
             store.apply_soon(GATE, Gate, _released(self.ticket))
+
+
+class LocalPacer(Pacer):
+    """The pacing of one process's clients (``pacing=True``): the same gate and buckets as any
+    store's, changed in place under the store's lock — the gate and the bucket together, once
+    before a request and once after it — instead of as one operation per state.
+
+    Pacing runs around every call, so this is the hot path; a create that has to wait for a slot
+    takes the general path of `Pacer`.
+    """
+
+    store: LocalStore
+
+    def __init__(self, store: LocalStore) -> None:
+        super().__init__(store)
+        self._buckets: dict[str, Bucket] = {}
+        """Route → its bucket (a state of the store: the same object for good)."""
+
+    def _bucket(self, route: str) -> Bucket:
+        bucket: Bucket = self.store.state(bucket_key(route), Bucket)
+        self._buckets[route] = bucket
+        return bucket
+
+    def admit(
+        self, call: Call[Any], waits: Waits, refused: RateLimitError | None = None
+    ) -> Steps[Admission]:
+        store = self.store
+        route = call.route
+        bucket = self._buckets.get(route) or self._bucket(route)
+        ticket = None
+        held = False
+        with store.lock:
+            now = store.clock.monotonic()
+            if call.creates_generation:
+                ticket = f"{LocalStore.owner}:{next(_tickets)}"
+                gate: Gate = store.state(GATE, Gate)
+                if gate.expire(now):
+                    store.signal.fire_locked()
+                held = gate.enter(ticket, LocalStore.owner, now, expire=False) is not None
+            if not held:
+                delay = bucket.reserve(now)
+        if held:
+            # No slot now: queue and wait like any store's create (the ticket keeps its place).
+            assert ticket is not None
+            yield from self._enter(ticket, waits, refused)
+            with store.lock:
+                delay = bucket.reserve(store.clock.monotonic())
+        if delay > 0:
+            yield from _token_wait(store, delay, route, ticket, waits)
+        return _LocalAdmission(self, route, ticket, bucket)
+
+
+class _LocalAdmission(Admission):
+    __slots__ = ("bucket",)
+
+    pacer: LocalPacer
+
+    def __init__(self, pacer: LocalPacer, route: str, ticket: str | None, bucket: Bucket) -> None:
+        self.pacer = pacer
+        self.route = route
+        self.ticket = ticket
+        self.bucket = bucket
+
+    def answered(self, response: httpx.Response, result: Any, readable: bool) -> Steps[None]:
+        pacer = self.pacer
+        store = pacer.store
+        bucket = self.bucket
+        now = store.clock.monotonic()
+        # Decided without the lock: a stale answer only costs or saves one reading.
+        skim = bucket.skims(now)
+        if not skim:
+            read, wall = pacer.read(response.headers)
+        ticket = self.ticket
+        # Read outside the lock: a model's property is Python code.
+        generation = readable and _is_generation(result)
+        pending_id = result.id if generation and not result.is_terminal else None
+        with store.lock:
+            if skim:
+                bucket.spent()
+            else:
+                bucket.settle(read, now, wall)
+            gate: Gate | None = store.peek(GATE, Gate)
+            wake = False
+            if gate is not None:
+                if ticket is not None:
+                    if readable:
+                        wake = gate.accepted(ticket, pending_id, now)
+                    else:
+                        gate.released(ticket)
+                        wake = True
+                if readable and gate.tracked and pending_id is None:
+                    for generation_id in _finished(result, gate.tracked):
+                        wake = gate.seen(generation_id, now) or wake
+            if wake:
+                store.signal.fire_locked()
+        return
+        yield  # a generator, like every `answered`: nothing to wait for in a process
+
+
+def _token_wait(
+    store: Store, delay: float, route: str, ticket: str | None, waits: Waits
+) -> Steps[None]:
+    """Wait ``delay`` seconds for a token of ``route``'s bucket, if that fits the call's budget.
+
+    A wait that does not fit is skipped: the request goes, and the server decides. A call
+    cancelled while it waits gives back the token and the slot (``ticket``) it holds.
+    """
+    if delay > 0 and waits.fits(delay):
+        waits.log(delay, route, "rate_limit")
+        try:
+            yield Sleep(delay, "rate_limit", route)
+        except BaseException:
+            store.apply_soon(bucket_key(route), Bucket, _settle(None, 0.0))
+            if ticket is not None:
+                store.apply_soon(GATE, Gate, _released(ticket))
+            raise
+        waits.spent(delay)
+
+
+def _finished(result: Any, tracked: Mapping[str, Entry]) -> list[str]:
+    """The ids of the generations in ``result`` (a row, a page of rows) that are finished and
+    in ``tracked``."""
+    if _is_generation(result):
+        return [result.id] if result.is_terminal and result.id in tracked else []
+    return [
+        row.id
+        for row in getattr(result, "data", None) or ()
+        if _is_generation(row) and row.is_terminal and row.id in tracked
+    ]
 
 
 def _is_generation(value: Any) -> bool:

@@ -53,26 +53,25 @@ _ABSURD = 1e300
 them."""
 
 
-def _number(*raws: str | None) -> int | None:
-    """The first of ``raws`` that is a finite number, as an int."""
-    for raw in raws:
-        if raw is None:
-            continue
-        try:
-            whole = int(raw)  # what servers send: whole seconds and counts
-        except ValueError:
-            pass
-        else:
-            if abs(whole) < _ABSURD:
-                return whole
-            continue
+def _number(raw: str | None, fallback: str | None) -> int | None:
+    """``raw`` if it is a finite number, else ``fallback`` if it is one, as an int."""
+    if raw is not None:
+        number = _parse(raw)
+        if number is not None:
+            return number
+    return None if fallback is None else _parse(fallback)
+
+
+def _parse(raw: str) -> int | None:
+    try:
+        whole = int(raw)  # what servers send: whole seconds and counts
+    except ValueError:
         try:
             value = float(raw)
         except ValueError:
-            continue
-        if abs(value) < _ABSURD:  # also false for NaN
-            return int(value)
-    return None
+            return None
+        return int(value) if abs(value) < _ABSURD else None  # also false for NaN
+    return whole if -_ABSURD < whole < _ABSURD else None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -110,6 +110,14 @@ class LocalStore:
                 self.signal.fire_locked()
         return result
 
+    def state(self, key: str, kind: Kind) -> Any:
+        """The live state under ``key`` (made empty if none): for the pacer of this process,
+        which changes it in place holding `lock`, several states in one go."""
+        state = self._objects.get(key)
+        if state is None:
+            state = self._objects[key] = kind()
+        return state
+
     async def aapply(self, key: str, kind: Kind, op: Op[R]) -> R:
         return self.apply(key, kind, op)
 
