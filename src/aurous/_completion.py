@@ -12,13 +12,15 @@
   deliveries are deduplicated fleet-wide by event id.
 - **Polling that learns.** The durations of the generations the client saw finish (their
   ``duration_ms``), by media and model: a wait schedules its first poll near the usual duration
-  instead of after a fixed interval.
+  instead of after a fixed interval. With a shared store the fleet learns together: each
+  duration is sent to every process, so a worker's first wait is timed like its hundredth.
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import secrets
 import statistics
 import threading
 import time
@@ -42,10 +44,14 @@ _SEEN_PER_SHARD = 500
 _SHARDS = 16
 """Event ids are kept in 16 shards of the shared store, each of the most recent 500."""
 _DURATIONS_KEPT = 50
+_LONGEST = 7 * 24 * 3600.0
+"""A duration another process sends beyond a week is no duration (a bug, a hostile peer)."""
 _PUSHES_TRUSTED = 600.0
 """Seconds after a delivery during which waits count on the next ones (polling as a backstop)."""
 _MESSAGE = "g:"
 """Prefix of the store message that carries a generation to every process."""
+_DURATION = "d:"
+"""Prefix of the store message that carries a learned duration to every process."""
 
 _TERMINAL_RANK = 2
 _RANK = {"pending": 0, "queued": 0, "processing": 1}
@@ -96,6 +102,8 @@ class Completions:
         self._latest: collections.OrderedDict[str, Generation] = collections.OrderedDict()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._durations: dict[tuple[str, str], collections.deque[float]] = {}
+        self._id = secrets.token_hex(6)
+        """Names this client's duration messages (its own come back from the store)."""
         self._store = store if store is not None and store.shared else None
         self._generation_type: type[Any] | None = None
         self.pushed_at = -_PUSHES_TRUSTED
@@ -125,12 +133,16 @@ class Completions:
             while len(self._latest) > _MAX_KNOWN:
                 self._latest.popitem(last=False)
             self.signal.fire_locked()
-        self.learn(generation)
+        # Not shared as a duration: every process that learns of this delivery learns it.
+        self.learn(generation, share=False)
         if publish and self._store is not None:
             self._store.publish(_MESSAGE + generation.to_json())  # type: ignore[attr-defined]
         return True
 
     def _on_message(self, message: str) -> None:
+        if message.startswith(_DURATION):
+            self._learned_elsewhere(message[len(_DURATION) :])
+            return
         if not message.startswith(_MESSAGE) or self._generation_type is None:
             return
         try:
@@ -169,19 +181,43 @@ class Completions:
         return time.monotonic() - self.pushed_at < _PUSHES_TRUSTED
 
     # ---- durations -----------------------------------------------------------------------------
-    def learn(self, generation: Generation) -> None:
-        """Remember how long a finished generation took (its ``duration_ms``)."""
+    def learn(self, generation: Generation, *, share: bool = True) -> None:
+        """Remember how long a finished generation took (its ``duration_ms``); ``share``: and
+        tell the other processes of a fleet (sent by the store's thread, never waited for)."""
         if _rank(generation) != _TERMINAL_RANK or generation.status != "succeeded":
             return
         duration = getattr(generation, "duration_ms", None)
         if not isinstance(duration, (int, float)) or duration <= 0:
             return
-        key = (generation.kind or "", getattr(generation, "model", None) or "")
+        kind, model = generation.kind or "", getattr(generation, "model", None) or ""
+        seconds = duration / 1000.0
+        self._keep(kind, model, seconds)
+        store = self._store
+        if share and store is not None:
+            message = json.dumps([self._id, kind, model, seconds], separators=(",", ":"))
+            store.publish_soon(_DURATION + message)  # type: ignore[attr-defined]
+
+    def _learned_elsewhere(self, message: str) -> None:
+        try:
+            sender, kind, model, seconds = json.loads(message)
+        except (ValueError, TypeError):
+            return  # not ours to judge: a message from another version of the SDK
+        if sender == self._id:
+            return  # this client's own, back from the store: already kept
+        if (
+            isinstance(kind, str)
+            and isinstance(model, str)
+            and isinstance(seconds, (int, float))
+            and 0 < seconds < _LONGEST
+        ):
+            self._keep(kind, model, float(seconds))
+
+    def _keep(self, kind: str, model: str, seconds: float) -> None:
         with self.lock:
-            kept = self._durations.get(key)
+            kept = self._durations.get((kind, model))
             if kept is None:
-                kept = self._durations[key] = collections.deque(maxlen=_DURATIONS_KEPT)
-            kept.append(duration / 1000.0)
+                kept = self._durations[(kind, model)] = collections.deque(maxlen=_DURATIONS_KEPT)
+            kept.append(seconds)
 
     def typical(self, kind: str | None, model: str | None) -> float | None:
         """The median duration of the generations of this media and model seen finished."""

@@ -201,3 +201,35 @@ def test_a_duplicate_is_recognised_by_every_process_sharing_the_store(store_url:
     assert not a.webhooks.receive(body, headers, secret=secret).duplicate
     assert b.webhooks.receive(body, headers, secret=secret).duplicate
     one.close()
+
+
+def test_clients_sharing_a_store_learn_each_others_durations(store_url: str) -> None:
+    emu = Emulator(image_phases=(0.2, 0.3), credits=100_000)
+    with emu.serve() as server:
+        # Two clients stand for two processes: each learns durations on its own.
+        a = aurous.Client(api_key=emu.api_key, base_url=server.base_url, pacing=store_url)
+        b = aurous.Client(api_key=emu.api_key, base_url=server.base_url, pacing=store_url)
+        done = a.images.create_and_wait(prompt="a teaches", poll_interval=0.1)
+        model = getattr(done, "model", None)
+        assert b._completions.typical("image", model) is None
+        deadline = time.monotonic() + 5
+        while b._completions.typical("image", model) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert done.duration_ms is not None
+        assert b._completions.typical("image", model) == done.duration_ms / 1000
+        time.sleep(1.0)  # a's own message has come back to it by now: it is not kept twice
+        assert len(a._completions._durations[("image", model or "")]) == 1
+        a.close()
+        b.close()
+    emu.close()
+
+
+def test_a_duration_message_that_makes_no_sense_is_dropped() -> None:
+    from aurous._completion import Completions
+
+    completions = Completions(None)
+    for message in ("not json", "[1, 2]", '["x", "image", "", -1]', '["x", "image", "", 1e9]'):
+        completions._learned_elsewhere(message)
+    assert completions.typical("image", None) is None
+    completions._learned_elsewhere('["x", "image", "", 2.5]')
+    assert completions.typical("image", None) == 2.5

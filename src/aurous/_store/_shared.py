@@ -120,7 +120,8 @@ class SharedStore:
         self._fallback = LocalStore(SYSTEM_CLOCK, self.signal)
         self._down_until = 0.0
         self._outage = 0
-        self._soon: queue.SimpleQueue[tuple[str, Kind, Op[Any]]] = queue.SimpleQueue()
+        self._soon: queue.SimpleQueue[Callable[[], object]] = queue.SimpleQueue()
+        """Work for the listener thread: clean-ups of cancelled calls, messages that can wait."""
         self._ticks: list[Callable[[], None]] = []
         self._recovers: list[Callable[[], None]] = []
         self._rejoin = False
@@ -223,10 +224,10 @@ class SharedStore:
                     logger.exception("aurous: rejoining the pacing store failed")
         while True:
             try:
-                key, kind, op = self._soon.get_nowait()
+                work = self._soon.get_nowait()
             except queue.Empty:
                 break
-            self.apply(key, kind, op)
+            work()
         now = time.monotonic()
         if now - self._renewed >= _RENEW_EVERY:
             self._renewed = now
@@ -331,7 +332,12 @@ class SharedStore:
         return result
 
     def apply_soon(self, key: str, kind: Kind, op: Op[Any]) -> None:
-        self._soon.put((key, kind, op))
+        self._soon.put(lambda: self.apply(key, kind, op))
+
+    def publish_soon(self, message: str) -> None:
+        """`publish`, by the listener thread within half a second: for news that can wait,
+        sent without blocking the caller (an event loop, say)."""
+        self._soon.put(lambda: self.publish(message))
 
     def peek(self, key: str, kind: Kind) -> Any | None:
         if not self.available:
