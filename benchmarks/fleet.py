@@ -18,6 +18,7 @@ emulator the bottleneck?).
     python benchmarks/fleet.py                 # every run (about 5 minutes)
     python benchmarks/fleet.py --quick         # 1 and 4 processes, 8 callers (a smoke test)
     python benchmarks/fleet.py --stores redis --processes 24
+    python benchmarks/fleet.py --stores local --processes 1,2,4,6,10,12 --poll default
 
 Needs ``redis-server`` on the PATH for the Redis runs (Debian: ``apt-get install redis-server``).
 This is not a test; it prints a table.
@@ -48,7 +49,8 @@ import aurous
 from aurous.emulator import Emulator
 
 POLL = 0.25
-"""Poll interval of each caller's wait (a web backend that wants answers soon)."""
+"""Poll interval of each caller's wait (a web backend that wants answers soon); ``--poll
+default`` uses the client's defaults, as the figures in issue #18 were taken."""
 CALLERS = 60
 
 
@@ -74,7 +76,7 @@ class _Counting(httpx.AsyncHTTPTransport):
 
 
 async def _work(
-    base_url: str, key: str, callers: int, pacing: str, start_at: float
+    base_url: str, key: str, callers: int, pacing: str, start_at: float, poll: str
 ) -> dict[str, Any]:
     transport = _Counting()
     http = httpx.AsyncClient(transport=transport, timeout=60)
@@ -85,7 +87,11 @@ async def _work(
 
     async def one(n: int) -> float:
         begun = time.perf_counter()
-        await client.images.create_and_wait(prompt=f"{os.getpid()}-{n}", poll_interval=POLL)
+        prompt = f"{os.getpid()}-{n}"
+        if poll == "default":
+            await client.images.create_and_wait(prompt=prompt)
+        else:
+            await client.images.create_and_wait(prompt=prompt, poll_interval=float(poll))
         return time.perf_counter() - begun
 
     results = await asyncio.gather(*(one(n) for n in range(callers)), return_exceptions=True)
@@ -103,8 +109,8 @@ async def _work(
 
 
 def worker(argv: list[str]) -> int:
-    base_url, key, callers, pacing, start_at = argv
-    report = asyncio.run(_work(base_url, key, int(callers), pacing, float(start_at)))
+    base_url, key, callers, pacing, start_at, poll = argv
+    report = asyncio.run(_work(base_url, key, int(callers), pacing, float(start_at), poll))
     print(json.dumps(report), flush=True)
     return 0
 
@@ -149,7 +155,13 @@ def _shares(total: int, processes: int) -> list[int]:
 
 
 def run(
-    processes: int, pacing: str, callers: int, *, machines: bool = False, scratch: Path
+    processes: int,
+    pacing: str,
+    callers: int,
+    *,
+    machines: bool = False,
+    scratch: Path,
+    poll: str = str(POLL),
 ) -> dict[str, Any]:
     emu = Emulator(credits=1_000_000)
     per_image = emu.config.phases_for("image")
@@ -165,7 +177,7 @@ def run(
                 home = scratch / f"machine-{n}"
                 (home / "tmp").mkdir(parents=True, exist_ok=True)
                 env.update(HOME=str(home), TMPDIR=str(home / "tmp"))
-            args = [server.base_url, emu.api_key, str(share), pacing, str(start_at)]
+            args = [server.base_url, emu.api_key, str(share), pacing, str(start_at), poll]
             children.append(
                 subprocess.Popen(
                     [sys.executable, __file__, "--worker", *args],
@@ -246,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stores", default="local,file,redis", help="comma-separated")
     parser.add_argument("--processes", default="1,2,4,12,24", help="comma-separated counts")
     parser.add_argument("--no-machines", action="store_true", help="skip the 6-machine run")
+    parser.add_argument(
+        "--poll",
+        default=str(POLL),
+        help="each wait's poll interval in seconds, or 'default' (the client's own schedule)",
+    )
     args = parser.parse_args(argv)
     global CALLERS
     processes = [int(n) for n in args.processes.split(",")]
@@ -264,9 +281,10 @@ def main(argv: list[str] | None = None) -> int:
                     pacing = f"file://{scratch}/store-{n}"
                 else:
                     pacing = f"{redis}".replace("/0", f"/{min(n, 15)}")
-                print(row(run(n, pacing, CALLERS, scratch=scratch), store), flush=True)
+                result = run(n, pacing, CALLERS, scratch=scratch, poll=args.poll)
+                print(row(result, store), flush=True)
         if "redis" in stores and not args.no_machines and not args.quick:
-            result = run(6, redis, CALLERS, machines=True, scratch=scratch)
+            result = run(6, redis, CALLERS, machines=True, scratch=scratch, poll=args.poll)
             print(row(result, "redis, 6 machines"), flush=True)
     return 0
 
