@@ -29,7 +29,7 @@ from __future__ import annotations
 import collections
 import email.utils
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from ._response import YEAR, Figures, figures, header_values, until_reset
@@ -331,6 +331,14 @@ class Gate:
         wait = self.probe_delay if self.probing is not None else probe_at - now
         return max(0.001, min(wait, _MAX_HELD_WAIT))
 
+    def ask(self, ticket: str, owner: str, now: float) -> tuple[float | None, bool]:
+        """`enter`, after what every ask does first: renew ``owner``'s lease (shared stores)
+        and expire what is stale. (`enter`'s answer, whether expiring freed anything.)"""
+        if owner != LocalStore.owner:
+            self.renew(owner, now)
+        freed = self.expire(now)
+        return self.enter(ticket, owner, now, expire=False), freed
+
     def _hold(self, ticket: str, owner: str, now: float) -> None:
         # Refreshed only now and then: a held create that asks again changes nothing most of
         # the time, and a shared store then writes nothing (many waiters woken together).
@@ -388,6 +396,27 @@ class Gate:
                 room = True
             elif self.streak >= max(1, self.limit):
                 self.raised = False  # the raise held for a while: it was right
+        return room
+
+    def answered(
+        self,
+        ticket: str | None,
+        readable: bool,
+        started: str | None,
+        finished: Sequence[str],
+        now: float,
+    ) -> bool:
+        """A 2xx answer (see `_outcome`): create ``ticket``'s, if it was one, and the
+        generations it shows ``finished``. True if that made room for another create."""
+        room = False
+        if ticket is not None:
+            if readable:
+                room = self.accepted(ticket, started, now)
+            else:
+                self.released(ticket)  # an answer that tells nothing: the slot is given back
+                room = True
+        for generation_id in finished:
+            room = self.seen(generation_id, now) or room
         return room
 
     def refused(self, ticket: str, retry_after: float, now: float) -> None:
@@ -681,17 +710,6 @@ class Pacer:
             waits.spent(waits.now() - start)
 
     # ---- what the client learns ------------------------------------------------------------------
-    def observe(self, result: Any) -> Steps[None]:
-        """Note finished generations in any result (a row, a page of rows)."""
-        gate: Gate | None = self.store.peek(GATE, Gate)
-        if gate is None or not gate.tracked:
-            return
-        # Looked up before asking the store (which checks again): a page rarely holds a tracked
-        # row, so a 100-row page costs a dict lookup per row.
-        finished = _finished(result, gate.tracked)
-        if finished:
-            yield from self.apply(GATE, Gate, _seen(finished))
-
     def finished(self, generation_ids: list[str]) -> Steps[None]:
         """Generations known to be finished (a webhook said so): their slots are free."""
         yield from self.apply(GATE, Gate, _seen(generation_ids))
@@ -725,16 +743,12 @@ class Admission:
         yield from pacer.apply(
             bucket_key(self.route), Bucket, _settle(*pacer.read(response.headers))
         )
-        ticket = self.ticket
-        if ticket is not None:
-            if not readable:
-                op: Op[None] = _released(ticket)
-            else:
-                pending = _is_generation(result) and not result.is_terminal
-                op = _accepted(ticket, result.id if pending else None)
-            yield from self.pacer.apply(GATE, Gate, op)
-        if readable:
-            yield from self.pacer.observe(result)
+        # Finished rows are looked up in the state last seen (the operation checks again): a
+        # read that started nothing and shows nothing finished leaves the gate alone.
+        gate: Gate | None = pacer.store.peek(GATE, Gate)
+        started, finished = _outcome(result, readable, gate)
+        if self.ticket is not None or finished:
+            yield from pacer.apply(GATE, Gate, _answered(self.ticket, readable, started, finished))
 
     def rate_limited(self, error: RateLimitError, retry_after: float) -> Steps[None]:
         """A 429: the bucket is empty, or (``concurrency_limit_exceeded``) the gate full."""
@@ -801,9 +815,10 @@ class LocalPacer(Pacer):
             if call.creates_generation:
                 ticket = f"{LocalStore.owner}:{next(_tickets)}"
                 gate: Gate = store.state(GATE, Gate)
-                if gate.expire(now):
+                wait, freed = gate.ask(ticket, LocalStore.owner, now)
+                if freed:
                     store.signal.fire_locked()
-                held = gate.enter(ticket, LocalStore.owner, now, expire=False) is not None
+                held = wait is not None
             if not held:
                 delay = bucket.reserve(now)
         if held:
@@ -837,28 +852,15 @@ class _LocalAdmission(Admission):
         skim = bucket.skims(now)
         if not skim:
             read, wall = pacer.read(response.headers)
-        ticket = self.ticket
-        # Read outside the lock: a model's property is Python code.
-        generation = readable and _is_generation(result)
-        pending_id = result.id if generation and not result.is_terminal else None
+        gate: Gate | None = store.peek(GATE, Gate)
+        # Outside the lock: a model's properties are Python code (`seen` checks again).
+        started, finished = _outcome(result, readable, gate)
         with store.lock:
             if skim:
                 bucket.spent()
             else:
                 bucket.settle(read, now, wall)
-            gate: Gate | None = store.peek(GATE, Gate)
-            wake = False
-            if gate is not None:
-                if ticket is not None:
-                    if readable:
-                        wake = gate.accepted(ticket, pending_id, now)
-                    else:
-                        gate.released(ticket)
-                        wake = True
-                if readable and gate.tracked and pending_id is None:
-                    for generation_id in _finished(result, gate.tracked):
-                        wake = gate.seen(generation_id, now) or wake
-            if wake:
+            if gate is not None and gate.answered(self.ticket, readable, started, finished, now):
                 store.signal.fire_locked()
         return
         yield  # a generator, like every `answered`: nothing to wait for in a process
@@ -894,6 +896,18 @@ def _finished(result: Any, tracked: Mapping[str, Entry]) -> list[str]:
         for row in getattr(result, "data", None) or ()
         if _is_generation(row) and row.is_terminal and row.id in tracked
     ]
+
+
+def _outcome(result: Any, readable: bool, gate: Gate | None) -> tuple[str | None, list[str]]:
+    """What a 2xx answer tells the gate: the generation it started, if still unfinished, and
+    the tracked generations it shows finished (looked up in ``gate``, if any)."""
+    if not readable:
+        return None, []
+    if _is_generation(result) and not result.is_terminal:
+        return result.id, []
+    if gate is None or not gate.tracked:
+        return None, []
+    return None, _finished(result, gate.tracked)
 
 
 def _is_generation(value: Any) -> bool:
@@ -933,10 +947,7 @@ def _limited(read: Figures | None, wall: float, emptied: bool, retry_after: floa
 
 def _enter(ticket: str, owner: str) -> Op[float | None]:
     def op(gate: Gate, now: float) -> tuple[float | None, bool]:
-        if owner != LocalStore.owner:
-            gate.renew(owner, now)
-        freed = gate.expire(now)
-        return gate.enter(ticket, owner, now, expire=False), freed
+        return gate.ask(ticket, owner, now)
 
     return op
 
@@ -974,9 +985,11 @@ def _leave(ticket: str) -> Op[None]:
     return op
 
 
-def _accepted(ticket: str, generation_id: str | None) -> Op[None]:
+def _answered(
+    ticket: str | None, readable: bool, started: str | None, finished: list[str]
+) -> Op[None]:
     def op(gate: Gate, now: float) -> tuple[None, bool]:
-        return None, gate.accepted(ticket, generation_id, now)
+        return None, gate.answered(ticket, readable, started, finished, now)
 
     return op
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from aurous._pacing import GATE, Admission, Bucket, Gate, LocalPacer, Pacer, bucket_key
 from aurous._steps import Sleep, WaitFor
 from aurous._store import LocalStore
-from aurous.types import Generation
+
+from ._rows import generation as _generation
 
 WALL = 1_779_282_060
 
@@ -61,20 +62,6 @@ class _Waits:
 
     def now(self) -> float:
         return self.clock.now
-
-
-def _generation(gid: str, status: str) -> Generation:
-    return Generation.model_validate(
-        {
-            "id": gid,
-            "object": "inference",
-            "status": status,
-            "created_at": "2026-05-20T10:00:00Z",
-            "inference_type": "t2i",
-            "aurous_version": "2026-05-15",
-            "creation_request_id": "req_1",
-        }
-    )
 
 
 def _drive(steps: Generator[Any, Any, Any]) -> tuple[str, Any]:

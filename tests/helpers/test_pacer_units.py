@@ -5,31 +5,20 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import httpx
 import pytest
 
-from aurous._pacing import Bucket, Gate, Pacer
+from aurous._pacing import Admission, Bucket, Gate, Pacer
 from aurous._response import Figures
 from aurous.types import Generation
+
+from ._rows import generation as _generation
 
 WALL = 1_779_282_060.0
 
 
 def _figures(limit: int, remaining: int, reset: float) -> Figures:
     return (limit, remaining, int(reset))
-
-
-def _generation(gid: str, status: str = "pending") -> Generation:
-    return Generation.model_validate(
-        {
-            "id": gid,
-            "object": "inference",
-            "status": status,
-            "created_at": "2026-05-20T10:00:00Z",
-            "inference_type": "t2i",
-            "aurous_version": "2026-05-15",
-            "creation_request_id": "req_1",
-        }
-    )
 
 
 # ---- buckets -----------------------------------------------------------------------------------
@@ -316,7 +305,9 @@ def test_the_pacer_sees_finished_generations_in_pages() -> None:
             self.data = [_generation("img_1", "failed"), _generation("img_2", "succeeded")]
 
     version = pacer.signal.version
-    steps = pacer.observe(Page())
+    # A list call's answer: it started nothing, and shows two rows finished (one tracked).
+    admission = Admission(pacer, "GET /v1/images", None)
+    steps = admission.answered(httpx.Response(200), Page(), True)
     with pytest.raises(StopIteration):
         next(steps)
     assert not gate.tracked
