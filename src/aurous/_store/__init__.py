@@ -102,10 +102,7 @@ class LocalStore:
 
     def apply(self, key: str, kind: Kind, op: Op[R]) -> R:
         with self.lock:
-            state = self._objects.get(key)
-            if state is None:
-                state = self._objects[key] = kind()
-            result, wake = op(state, self.clock.monotonic())
+            result, wake = op(self.state(key, kind), self.clock.monotonic())
             if wake:
                 self.signal.fire_locked()
         return result
