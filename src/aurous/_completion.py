@@ -102,6 +102,8 @@ class Completions:
         self._latest: collections.OrderedDict[str, Generation] = collections.OrderedDict()
         self._seen: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._durations: dict[tuple[str, str], collections.deque[float]] = {}
+        self._sorted: dict[tuple[str, str], tuple[float, ...]] = {}
+        """The same durations, sorted (made once per duration kept, read by every wait)."""
         self._id = secrets.token_hex(6)
         """Names this client's duration messages (its own come back from the store)."""
         self._store = store if store is not None and store.shared else None
@@ -218,6 +220,7 @@ class Completions:
             if kept is None:
                 kept = self._durations[(kind, model)] = collections.deque(maxlen=_DURATIONS_KEPT)
             kept.append(seconds)
+            self._sorted[(kind, model)] = tuple(sorted(kept))
 
     def typical(self, kind: str | None, model: str | None) -> float | None:
         """The median duration of the generations of this media and model seen finished."""
@@ -225,3 +228,8 @@ class Completions:
         if not kept:
             return None
         return statistics.median(kept)
+
+    def durations(self, kind: str | None, model: str | None) -> tuple[float, ...]:
+        """The durations of the generations of this media and model seen finished, sorted
+        (the latest 50)."""
+        return self._sorted.get((kind or "", model or ""), ())

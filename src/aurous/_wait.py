@@ -7,6 +7,8 @@ each poll carries it, so its timeouts, retries and rate-limit waits (`aurous._fl
 
 from __future__ import annotations
 
+import bisect
+import functools
 import logging
 import math
 import random
@@ -56,9 +58,6 @@ _CANCEL_TIMEOUT = 10.0
 """Request timeout of the clean-up cancel sent after the deadline (the deadline is gone)."""
 _RETRY_ROOM = 0.25
 """Seconds a failed poll needs left before the deadline to be worth another try."""
-_PAST_TYPICAL = 1.05
-_TYPICAL_MARGIN = 0.05
-"""The first poll of a fresh generation comes 5 % and 50 ms past the usual duration."""
 _BACKSTOP = 2.0
 """While deliveries arrive, the first poll waits twice the usual duration (the backstop)."""
 _FRESH = frozenset({"pending", "queued"})
@@ -121,6 +120,37 @@ def check_wait_args(timeout: float | None, poll_interval: float, max_poll_interv
 
 def _jittered(interval: float, ceiling: float) -> float:
     return min(ceiling, interval * random.uniform(1 - _JITTER, 1 + _JITTER))
+
+
+@functools.lru_cache(maxsize=64)
+def first_poll(
+    durations: tuple[float, ...], poll_interval: float, max_poll_interval: float
+) -> float:
+    """The first poll's pause that finds generations lasting ``durations`` (sorted) finished
+    soonest on average, when the polls after it follow the back-off schedule.
+
+    Each duration from the median up is a candidate, so that the first poll finds at least
+    half of them finished (about one read per generation): the median finds most at once, a
+    later one finds the slow ones without a second poll. Durations are measured from creation
+    and the pause starts only when the create is answered, so a pause of exactly a duration
+    finds that generation finished: equal durations give that duration, with no margin.
+    """
+    n = len(durations)
+    best, best_mean = durations[-1], math.inf
+    for t in sorted(set(durations[(n - 1) // 2 :])):
+        done = bisect.bisect_right(durations, t)
+        total = t * done
+        at, interval = t, poll_interval
+        while done < n:
+            at += interval
+            found = bisect.bisect_right(durations, at)
+            total += at * (found - done)
+            done = found
+            interval = min(max_poll_interval, interval * BACKOFF_FACTOR)
+        mean = total / n
+        if mean <= best_mean:  # a tie goes to the later poll: fewer requests
+            best, best_mean = t, mean
+    return best
 
 
 def _target(target: Generation | str) -> tuple[str, Generation | None]:
@@ -205,7 +235,7 @@ class _Poller:
                 return last
         # A row the caller already holds was just read: wait before the first poll — about as
         # long as generations like it usually take, when the client has seen some finish.
-        pause = self._first_pause(last, poll_interval)
+        pause = self._first_pause(last, poll_interval, max_poll_interval)
         interval = poll_interval
         limited = 0
         while True:
@@ -239,22 +269,23 @@ class _Poller:
             interval = min(max_poll_interval, interval * BACKOFF_FACTOR)
         raise (yield from self.timed_out(timeout, cancel_on_timeout))
 
-    def _first_pause(self, last: Generation | None, poll_interval: float) -> float:
+    def _first_pause(
+        self, last: Generation | None, poll_interval: float, max_poll_interval: float
+    ) -> float:
         if last is None:
             return 0.0
         completions = self.completions
-        typical = (
-            None
-            if completions is None or last.status not in _FRESH
-            else completions.typical(last.kind, getattr(last, "model", None))
-        )
-        if completions is not None and completions.pushing:
-            # Deliveries arrive: the first poll is only the backstop for one that is lost.
-            return max(poll_interval, (typical or poll_interval) * _BACKSTOP)
-        if typical is None:
+        if completions is None or last.status not in _FRESH:
             return poll_interval
-        # Just past the usual duration: most generations are found finished by the first poll.
-        return typical * _PAST_TYPICAL + _TYPICAL_MARGIN
+        kind, model = last.kind, getattr(last, "model", None)
+        if completions.pushing:
+            # Deliveries arrive: the first poll is only the backstop for one that is lost.
+            typical = completions.typical(kind, model)
+            return max(poll_interval, (typical or poll_interval) * _BACKSTOP)
+        durations = completions.durations(kind, model)
+        if not durations:
+            return poll_interval
+        return first_poll(durations, poll_interval, max_poll_interval)
 
     def _next_pause(self, interval: float, max_poll_interval: float) -> float:
         completions = self.completions

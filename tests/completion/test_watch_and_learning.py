@@ -12,8 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import aurous
+from aurous._wait import first_poll
 from aurous.emulator import Emulator
 
 from ..conftest import fixture
@@ -131,6 +134,66 @@ def test_polling_learns_the_usual_duration_and_polls_about_once() -> None:
     # Without learning the schedule 1, 1.5, 2.25 … s polls 6 times for a 12 s generation.
     assert per_generation <= 1.5, per_generation
     emu.close()
+
+
+def test_with_exact_durations_the_first_poll_finds_the_generation_as_it_finishes() -> None:
+    # Durations are counted from creation and the pause starts once the create is answered: a
+    # pause of exactly the learned duration finds the generation finished, with no time lost.
+    emu = Emulator(clock="manual", image_phases=(0.5, 1.5))
+    client, counting = _client(emu)
+    client.images.create_and_wait(prompt="the first teaches")
+    before = counting.reads
+    for n in range(3):
+        started = emu.now()
+        done = client.images.create_and_wait(prompt=f"then {n}")
+        assert done.status == "succeeded"
+        assert emu.now() - started == pytest.approx(2.0, abs=1e-6)
+    assert counting.reads - before == 3
+    emu.close()
+
+
+def _mean_found_at(durations: list[float], first: float, poll: float, most: float) -> float:
+    """When, on average, a wait polling first at ``first`` then on the back-off schedule finds
+    generations of these durations finished (written plainly, one poll at a time)."""
+    total = 0.0
+    for duration in durations:
+        at, interval = first, poll
+        while at < duration:
+            at += interval
+            interval = min(most, interval * 1.5)
+        total += at
+    return total / len(durations)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    durations=st.lists(st.floats(0.05, 120.0), min_size=1, max_size=50),
+    poll=st.floats(0.05, 5.0),
+    most=st.floats(1.0, 30.0),
+)
+def test_the_first_poll_finds_generations_soonest_of_the_durations_from_the_median_up(
+    durations: list[float], poll: float, most: float
+) -> None:
+    most = max(most, poll)
+    ordered = tuple(sorted(durations))
+    chosen = first_poll(ordered, poll, most)
+    assert chosen in ordered
+    # At least half of the generations are found by the first poll (about one read each).
+    assert sum(d <= chosen for d in ordered) * 2 >= len(ordered)
+    best = _mean_found_at(durations, chosen, poll, most)
+    for candidate in ordered[(len(ordered) - 1) // 2 :]:
+        assert best <= _mean_found_at(durations, candidate, poll, most) + 1e-9
+
+
+def test_the_first_poll_of_durations_that_vary_is_past_the_median_when_that_is_sooner() -> None:
+    # Most finish at 10 s, a third at 10.5 s: polling at 10 s makes a third wait for a
+    # second poll 2 s later; one poll at 10.5 s finds them all sooner on average.
+    durations = tuple(sorted([10.0] * 20 + [10.5] * 10))
+    assert first_poll(durations, 2.0, 15.0) == 10.5
+    # Far apart, the median wins: waiting for the slow third costs the rest too much.
+    durations = tuple(sorted([10.0] * 20 + [20.0] * 10))
+    assert first_poll(durations, 2.0, 15.0) == 10.0
+    assert first_poll((3.0,) * 7, 1.0, 10.0) == 3.0
 
 
 def test_learned_durations_are_per_media() -> None:
