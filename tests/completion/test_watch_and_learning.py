@@ -185,6 +185,21 @@ def test_the_first_poll_finds_generations_soonest_of_the_durations_from_the_medi
         assert best <= _mean_found_at(durations, candidate, poll, most) + 1e-9
 
 
+def test_the_first_poll_is_found_quickly_for_durations_far_apart_polled_often() -> None:
+    # Up to a week (what a peer may send) against a 10 ms ceiling: millions of polls to follow
+    # one by one. Beyond the first 200 they are counted at once, with the same outcome.
+    durations = tuple(sorted([1.0] * 20 + [60.0 * k for k in range(1, 30)] + [7 * 86400.0]))
+    started = time.perf_counter()
+    chosen = first_poll(durations, 0.01, 0.01)
+    assert time.perf_counter() - started < 0.5
+    assert chosen == durations[(len(durations) - 1) // 2]
+    # With a 1 s ceiling, both ways of counting give the same choice.
+    assert first_poll(durations[:-1], 0.01, 1.0) == min(
+        durations[(len(durations) - 2) // 2 : -1],
+        key=lambda t: _mean_found_at(list(durations[:-1]), t, 0.01, 1.0),
+    )
+
+
 def test_the_first_poll_of_durations_that_vary_is_past_the_median_when_that_is_sooner() -> None:
     # Most finish at 10 s, a third at 10.5 s: polling at 10 s makes a third wait for a
     # second poll 2 s later; one poll at 10.5 s finds them all sooner on average.
