@@ -283,14 +283,15 @@ class _Poller:
         if last is None:
             return 0.0
         completions = self.completions
-        if completions is None or last.status not in _FRESH:
+        if completions is None:
             return poll_interval
         kind, model = last.kind, getattr(last, "model", None)
+        fresh = last.status in _FRESH
         if completions.pushing:
             # Deliveries arrive: the first poll is only the backstop for one that is lost.
-            typical = completions.typical(kind, model)
+            typical = completions.typical(kind, model) if fresh else None
             return max(poll_interval, (typical or poll_interval) * _BACKSTOP)
-        durations = completions.durations(kind, model)
+        durations = completions.durations(kind, model) if fresh else ()
         if not durations:
             return poll_interval
         return first_poll(durations, poll_interval, max_poll_interval)

@@ -16,10 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import aurous
-from aurous._wait import first_poll
+from aurous._completion import Completions
+from aurous._wait import _Poller, first_poll
 from aurous.emulator import Emulator
 
 from ..conftest import fixture
+from ..helpers._rows import generation as _generation
 
 
 class CountingReads(httpx.BaseTransport):
@@ -209,6 +211,30 @@ def test_the_first_poll_of_durations_that_vary_is_past_the_median_when_that_is_s
     durations = tuple(sorted([10.0] * 20 + [20.0] * 10))
     assert first_poll(durations, 2.0, 15.0) == 10.0
     assert first_poll((3.0,) * 7, 1.0, 10.0) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("status", "pushing", "pause"),
+    [
+        ("pending", False, 12.0),  # a fresh row: after the learned duration
+        ("processing", False, 1.0),  # part of its time is behind it: after poll_interval
+        ("pending", True, 24.0),  # deliveries arrive: a backstop, twice the usual duration
+        ("processing", True, 2.0),  # a backstop, twice poll_interval
+    ],
+)
+def test_the_first_pause_follows_the_row_and_the_deliveries(
+    status: str, pushing: bool, pause: float
+) -> None:
+    completions = Completions(None)
+    for _ in range(3):
+        completions.learn(
+            _generation("img_done", "succeeded").model_copy(update={"duration_ms": 12_000})
+        )
+    if pushing:
+        completions.pushed_at = time.monotonic()
+    row = _generation("img_1", status)
+    poller = _Poller(row.id, None, None, completions)
+    assert poller._first_pause(row, 1.0, 15.0) == pytest.approx(pause)
 
 
 def test_learned_durations_are_per_media() -> None:
