@@ -19,6 +19,14 @@ emulator the bottleneck?).
     python benchmarks/fleet.py --quick         # 1 and 4 processes, 8 callers (a smoke test)
     python benchmarks/fleet.py --stores redis --processes 24
     python benchmarks/fleet.py --stores local --processes 1,2,4,6,10,12 --poll default
+    python benchmarks/fleet.py --stores local --processes 2,6 --poll default --warm
+
+Workers start cold by default, all at one instant, as fresh processes of a new user's script
+do (and as issue #18's figures were taken): each loads the models and opens its connection on
+its first create. ``--warm``: each first makes one read, as a worker that has served requests
+would have, then all start together. Processes that pace alone split the concurrency limit by
+which filled it first, so cold starts (seconds of CPU shared by many processes on few cores)
+make that split uneven more often.
 
 Needs ``redis-server`` on the PATH for the Redis runs (Debian: ``apt-get install redis-server``).
 This is not a test; it prints a table.
@@ -76,12 +84,16 @@ class _Counting(httpx.AsyncHTTPTransport):
 
 
 async def _work(
-    base_url: str, key: str, callers: int, pacing: str, start_at: float, poll: str
+    base_url: str, key: str, callers: int, pacing: str, start_at: float, poll: str, warm: bool
 ) -> dict[str, Any]:
     transport = _Counting()
     http = httpx.AsyncClient(transport=transport, timeout=60)
     use: bool | str = True if pacing == "local" else pacing
     client = aurous.AsyncClient(api_key=key, base_url=base_url, http_client=http, pacing=use)
+    if warm:
+        await client.images.list(limit=1)  # the models loaded, the connection open
+        transport.responses = 0
+        transport.read_seconds.clear()
     await asyncio.sleep(max(0.0, start_at - time.time()))
     late = max(0.0, time.time() - start_at)
 
@@ -109,8 +121,10 @@ async def _work(
 
 
 def worker(argv: list[str]) -> int:
-    base_url, key, callers, pacing, start_at, poll = argv
-    report = asyncio.run(_work(base_url, key, int(callers), pacing, float(start_at), poll))
+    base_url, key, callers, pacing, start_at, poll, warm = argv
+    report = asyncio.run(
+        _work(base_url, key, int(callers), pacing, float(start_at), poll, warm == "warm")
+    )
     print(json.dumps(report), flush=True)
     return 0
 
@@ -162,6 +176,7 @@ def run(
     machines: bool = False,
     scratch: Path,
     poll: str = str(POLL),
+    warm: bool = False,
 ) -> dict[str, Any]:
     emu = Emulator(credits=1_000_000)
     per_image = emu.config.phases_for("image")
@@ -178,6 +193,7 @@ def run(
                 (home / "tmp").mkdir(parents=True, exist_ok=True)
                 env.update(HOME=str(home), TMPDIR=str(home / "tmp"))
             args = [server.base_url, emu.api_key, str(share), pacing, str(start_at), poll]
+            args.append("warm" if warm else "cold")
             children.append(
                 subprocess.Popen(
                     [sys.executable, __file__, "--worker", *args],
@@ -263,6 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         default=str(POLL),
         help="each wait's poll interval in seconds, or 'default' (the client's own schedule)",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="each worker makes one read before the start (models loaded, connection open)",
+    )
     args = parser.parse_args(argv)
     global CALLERS
     processes = [int(n) for n in args.processes.split(",")]
@@ -281,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
                     pacing = f"file://{scratch}/store-{n}"
                 else:
                     pacing = f"{redis}".replace("/0", f"/{min(n, 15)}")
-                result = run(n, pacing, CALLERS, scratch=scratch, poll=args.poll)
+                result = run(n, pacing, CALLERS, scratch=scratch, poll=args.poll, warm=args.warm)
                 print(row(result, store), flush=True)
         if "redis" in stores and not args.no_machines and not args.quick:
-            result = run(6, redis, CALLERS, machines=True, scratch=scratch, poll=args.poll)
+            result = run(
+                6, redis, CALLERS, machines=True, scratch=scratch, poll=args.poll, warm=args.warm
+            )
             print(row(result, "redis, 6 machines"), flush=True)
     return 0
 

@@ -13,11 +13,11 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "fleet.py"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("poll", ["0.25", "default"])
-def test_the_fleet_benchmark_prints_a_row_per_store_and_fleet(poll: str) -> None:
+@pytest.mark.parametrize("options", [["--poll", "0.25"], ["--poll", "default", "--warm"]])
+def test_the_fleet_benchmark_prints_a_row_per_store_and_fleet(options: list[str]) -> None:
     stores = "local,file,redis" if shutil.which("redis-server") else "local,file"
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--stores", stores, "--poll", poll],
+        [sys.executable, str(SCRIPT), "--quick", "--stores", stores, *options],
         capture_output=True,
         text=True,
         timeout=300,
