@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import json
 import secrets
-import statistics
 import threading
 import time
 import weakref
@@ -224,10 +223,13 @@ class Completions:
 
     def typical(self, kind: str | None, model: str | None) -> float | None:
         """The median duration of the generations of this media and model seen finished."""
-        kept = self._durations.get((kind or "", model or ""))
-        if not kept:
+        ordered = self._sorted.get((kind or "", model or ""))
+        if not ordered:
             return None
-        return statistics.median(kept)
+        middle = len(ordered) // 2
+        if len(ordered) % 2:
+            return ordered[middle]
+        return (ordered[middle - 1] + ordered[middle]) / 2
 
     def durations(self, kind: str | None, model: str | None) -> tuple[float, ...]:
         """The durations of the generations of this media and model seen finished, sorted

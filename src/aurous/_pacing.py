@@ -94,8 +94,9 @@ _SENDING_STALE = 120.0
 answer was lost with a store outage): it stops counting."""
 
 CONCURRENCY_CODE = "concurrency_limit_exceeded"
-_TEAM_LIMIT = re.compile(r"\b(\d+) generations are already")
-"""The team's limit, as the refusal's message states it."""
+_TEAM_LIMIT = r"\b(\d+) generations are already"
+"""The team's limit, as the refusal's message states it (compiled by `re` when first needed:
+most processes are never refused)."""
 _SHARING_HINT = (
     "aurous: this client holds %d of the team's %d generation slots when it is refused: other "
     "clients of the team (other processes or machines) hold the rest, and each paces alone, so "
@@ -923,7 +924,7 @@ def _hint_sharing(message: str, gate: Gate | None) -> None:
     """Say once that other clients hold the team's slots, when a refusal shows it: this client
     holds fewer generations than the limit its message states."""
     global _sharing_hinted
-    found = _TEAM_LIMIT.search(message or "")
+    found = re.search(_TEAM_LIMIT, message or "")
     if found is None or gate is None:
         return
     held, limit = len(gate.tracked), int(found.group(1))
